@@ -1,0 +1,3 @@
+module github.com/sundial-scheduler/sundial
+
+go 1.26
