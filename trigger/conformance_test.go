@@ -32,7 +32,7 @@ type invalidCase struct {
 }
 
 // readVectors decodes every line of a vector file into T.
-func readVectors[T any](t *testing.T, name string) []T {
+func readVectors[T any](t testing.TB, name string) []T {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "testdata", "conformance", name))
 	if err != nil {
