@@ -43,11 +43,11 @@ func ctYears(years ...int) []uint64 {
 }
 
 const (
-	allSec   = uint64(1)<<60 - 1
-	allHour  = uint32(1)<<24 - 1
-	allMonth = uint16(0x1ffe)
-	allDom   = uint32(0xfffffffe)
-	allDowBits   = uint8(0x7f)
+	allSec     = uint64(1)<<60 - 1
+	allHour    = uint32(1)<<24 - 1
+	allMonth   = uint16(0x1ffe)
+	allDom     = uint32(0xfffffffe)
+	allDowBits = uint8(0x7f)
 )
 
 func TestParseCrontab(t *testing.T) {
