@@ -1,0 +1,121 @@
+package sundial
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Scheduler. The zero value of every field means the
+// default written in its comment; the server loads the same struct from its
+// configuration file.
+type Config struct {
+	// Store keeps jobs and runs. Required: store/memory for tests and
+	// throwaway use, a durable store otherwise.
+	Store Store
+
+	// Tasks maps task names to handlers. Nil: an empty registry (with
+	// the built-in "sundial:noop"); register handlers on it before Start.
+	Tasks *Registry
+
+	// Executors maps executor names to their number of workers. The
+	// "default" executor always exists, with 10 workers unless set here.
+	Executors map[string]int
+
+	// JobDefaults are the options of jobs that do not set them. Zero value:
+	// DefaultJobOptions.
+	JobDefaults *Options
+
+	// Timezone is the zone of triggers that name none. Default: UTC.
+	Timezone *time.Location
+
+	// Clock is read for every notion of "now". Default: SystemClock.
+	Clock Clock
+
+	// Logger receives the scheduler's logs. Default: slog.Default().
+	Logger *slog.Logger
+
+	// NodeID names this scheduler in run records. Default: "local".
+	NodeID string
+
+	// MaxSleep bounds how long the dispatch loop sleeps without reading the
+	// clock again, so clock steps and suspends are noticed. Default: 1s.
+	MaxSleep time.Duration
+
+	// ClaimBatch bounds how many due jobs one store call claims.
+	// Default: 1000.
+	ClaimBatch int
+}
+
+// DefaultJobOptions are the job defaults shared by the library and the
+// server. They differ from APScheduler 3's where those hurt users: after an
+// outage each job runs once, promptly (coalesce, no misfire limit), instead
+// of being dropped silently; and one instance of a job runs at a time.
+func DefaultJobOptions() Options {
+	return Options{Executor: "default", Coalesce: true, MisfireGraceTime: nil, MaxInstances: 1}
+}
+
+// withDefaults returns a copy of cfg with every default filled in.
+func (cfg Config) withDefaults() Config {
+	if cfg.Tasks == nil {
+		cfg.Tasks = NewRegistry()
+	}
+	ex := map[string]int{"default": 10}
+	for name, n := range cfg.Executors {
+		ex[name] = n
+	}
+	cfg.Executors = ex
+	if cfg.JobDefaults == nil {
+		d := DefaultJobOptions()
+		cfg.JobDefaults = &d
+	} else {
+		d := *cfg.JobDefaults
+		if d.Executor == "" {
+			d.Executor = "default"
+		}
+		if d.MaxInstances == 0 {
+			d.MaxInstances = 1
+		}
+		cfg.JobDefaults = &d
+	}
+	if cfg.Timezone == nil {
+		cfg.Timezone = time.UTC
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = "local"
+	}
+	if cfg.MaxSleep <= 0 {
+		cfg.MaxSleep = time.Second
+	}
+	if cfg.ClaimBatch <= 0 {
+		cfg.ClaimBatch = 1000
+	}
+	return cfg
+}
+
+// validate reports the first problem of a defaulted Config.
+func (cfg Config) validate() error {
+	if cfg.Store == nil {
+		return errors.New("config: Store is required (store/memory for tests, a durable store otherwise)")
+	}
+	for name, n := range cfg.Executors {
+		if n < 1 {
+			return fmt.Errorf("config: executor %q: workers must be at least 1, got %d", name, n)
+		}
+	}
+	d := cfg.JobDefaults
+	if _, ok := cfg.Executors[d.Executor]; !ok {
+		return fmt.Errorf("config: job defaults: executor %q is not configured", d.Executor)
+	}
+	if d.MaxInstances < 1 {
+		return fmt.Errorf("config: job defaults: max_instances must be at least 1, got %d", d.MaxInstances)
+	}
+	return nil
+}

@@ -1,0 +1,380 @@
+package sundial
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sundial-scheduler/sundial/trigger"
+)
+
+// AddJob validates spec, computes the first fire time and stores the job.
+// A duplicate id is ErrConflict unless spec.ReplaceExisting; a trigger with
+// no fire time left (for a job not added paused) is a *JobError naming
+// "trigger" — never a job that silently vanishes.
+func (s *Scheduler) AddJob(ctx context.Context, spec JobSpec) (*Job, error) {
+	job, err := s.buildJob(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.JobAdd(ctx, JobAddParams{Job: job, Replace: spec.ReplaceExisting}); err != nil {
+		return nil, fmt.Errorf("add job %q: %w", job.ID, err)
+	}
+	s.emit(Event{Type: EventJobAdded, JobID: job.ID})
+	s.kick()
+	return job.clone(), nil
+}
+
+func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
+	now := s.clock.Now()
+	d := s.cfg.JobDefaults
+	job := &Job{
+		ID: spec.ID, Name: spec.Name, Task: spec.Task, Trigger: spec.Trigger,
+		Options:   *d,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if job.ID == "" {
+		job.ID = randomHex(16)
+	}
+	bad := func(field, format string, args ...any) error {
+		return &JobError{JobID: spec.ID, Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	if job.Name == "" {
+		job.Name = job.ID
+	}
+	if job.Task == "" {
+		return nil, bad("task", "is required: the name of a registered task")
+	}
+	if _, ok := s.cfg.Tasks.Lookup(job.Task); !ok {
+		return nil, bad("task", "%q is not registered; registered: %v", job.Task, s.cfg.Tasks.Names())
+	}
+	var err error
+	if job.Args, err = encodeArgs(spec.Args, '[', "[]"); err != nil {
+		return nil, bad("args", "must be a JSON array: %v", err)
+	}
+	if job.Kwargs, err = encodeArgs(spec.Kwargs, '{', "{}"); err != nil {
+		return nil, bad("kwargs", "must be a JSON object: %v", err)
+	}
+	if spec.Executor != "" {
+		job.Executor = spec.Executor
+	}
+	if _, ok := s.execs[job.Executor]; !ok {
+		return nil, bad("executor", "%q is not configured", job.Executor)
+	}
+	if spec.MisfireGraceTime != nil {
+		if *spec.MisfireGraceTime < 0 {
+			job.MisfireGraceTime = nil
+		} else {
+			g := *spec.MisfireGraceTime
+			job.MisfireGraceTime = &g
+		}
+	}
+	if spec.Coalesce != nil {
+		job.Coalesce = *spec.Coalesce
+	}
+	if spec.MaxInstances < 0 {
+		return nil, bad("max_instances", "must be at least 1, got %d", spec.MaxInstances)
+	} else if spec.MaxInstances > 0 {
+		job.MaxInstances = spec.MaxInstances
+	}
+	if spec.Timeout < 0 {
+		return nil, bad("timeout", "must not be negative")
+	} else if spec.Timeout > 0 {
+		job.Timeout = spec.Timeout
+	}
+	if spec.Retry != nil {
+		if spec.Retry.Attempts < 0 {
+			return nil, bad("retry.attempts", "must not be negative")
+		}
+		job.Retry = *spec.Retry
+	}
+	job.Description = spec.Description
+	job.Tags = append([]string(nil), spec.Tags...)
+	if job.Trigger == nil {
+		return nil, bad("trigger", "is required")
+	}
+	job.Trigger = anchor(job.Trigger, now)
+	switch {
+	case spec.Paused:
+		job.Paused = true
+	case !spec.NextRunTime.IsZero():
+		job.NextRunTime = spec.NextRunTime
+	default:
+		next, ok := job.Trigger.First(now)
+		if !ok {
+			b, _ := json.Marshal(job.Trigger)
+			return nil, &JobError{JobID: spec.ID, Field: "trigger",
+				Reason: fmt.Sprintf("has no fire time left after %s: %s", trigger.FormatTime(now), b)}
+		}
+		job.NextRunTime = next
+	}
+	return job, nil
+}
+
+// anchor fixes the start of an interval trigger without a start date, so
+// its grid survives restarts.
+func anchor(t trigger.Trigger, now time.Time) trigger.Trigger {
+	if it, ok := t.(*trigger.IntervalTrigger); ok {
+		return it.Anchor(now)
+	}
+	return t
+}
+
+func encodeArgs(v any, open byte, empty string) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage(empty), nil
+	}
+	b, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return nil, err
+		}
+	}
+	if string(b) == "null" {
+		return json.RawMessage(empty), nil
+	}
+	if len(b) == 0 || b[0] != open || !json.Valid(b) {
+		return nil, errors.New("got " + string(b))
+	}
+	return append(json.RawMessage(nil), b...), nil
+}
+
+// GetJob returns a job by id, or ErrJobNotFound.
+func (s *Scheduler) GetJob(ctx context.Context, id string) (*Job, error) {
+	return s.store.JobGet(ctx, id)
+}
+
+// ListJobs returns the jobs that match p, ordered by next fire time with
+// paused jobs last.
+func (s *Scheduler) ListJobs(ctx context.Context, p JobListParams) ([]*Job, error) {
+	return s.store.JobList(ctx, p)
+}
+
+// JobChanges are the fields ModifyJob changes; nil fields stay as they are.
+type JobChanges struct {
+	Name             *string
+	Task             *string
+	Args, Kwargs     any
+	Executor         *string
+	MisfireGraceTime *time.Duration // negative: no limit
+	Coalesce         *bool
+	MaxInstances     *int
+	Timeout          *time.Duration
+	Retry            *RetryPolicy
+	Description      *string
+	Tags             *[]string
+}
+
+// ModifyJob changes a job's name, task, arguments or options; its schedule
+// stays as it is.
+func (s *Scheduler) ModifyJob(ctx context.Context, id string, ch JobChanges) (*Job, error) {
+	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
+		bad := func(field, format string, args ...any) error {
+			return &JobError{JobID: id, Field: field, Reason: fmt.Sprintf(format, args...)}
+		}
+		if ch.Name != nil {
+			job.Name = *ch.Name
+		}
+		if ch.Task != nil {
+			if _, ok := s.cfg.Tasks.Lookup(*ch.Task); !ok {
+				return bad("task", "%q is not registered", *ch.Task)
+			}
+			job.Task = *ch.Task
+		}
+		if ch.Args != nil {
+			a, err := encodeArgs(ch.Args, '[', "[]")
+			if err != nil {
+				return bad("args", "must be a JSON array: %v", err)
+			}
+			job.Args = a
+		}
+		if ch.Kwargs != nil {
+			k, err := encodeArgs(ch.Kwargs, '{', "{}")
+			if err != nil {
+				return bad("kwargs", "must be a JSON object: %v", err)
+			}
+			job.Kwargs = k
+		}
+		if ch.Executor != nil {
+			if _, ok := s.execs[*ch.Executor]; !ok {
+				return bad("executor", "%q is not configured", *ch.Executor)
+			}
+			job.Executor = *ch.Executor
+		}
+		if ch.MisfireGraceTime != nil {
+			if *ch.MisfireGraceTime < 0 {
+				job.MisfireGraceTime = nil
+			} else {
+				g := *ch.MisfireGraceTime
+				job.MisfireGraceTime = &g
+			}
+		}
+		if ch.Coalesce != nil {
+			job.Coalesce = *ch.Coalesce
+		}
+		if ch.MaxInstances != nil {
+			if *ch.MaxInstances < 1 {
+				return bad("max_instances", "must be at least 1, got %d", *ch.MaxInstances)
+			}
+			job.MaxInstances = *ch.MaxInstances
+		}
+		if ch.Timeout != nil {
+			if *ch.Timeout < 0 {
+				return bad("timeout", "must not be negative")
+			}
+			job.Timeout = *ch.Timeout
+		}
+		if ch.Retry != nil {
+			job.Retry = *ch.Retry
+		}
+		if ch.Description != nil {
+			job.Description = *ch.Description
+		}
+		if ch.Tags != nil {
+			job.Tags = append([]string(nil), (*ch.Tags)...)
+		}
+		return nil
+	})
+}
+
+// RescheduleJob gives a job a new trigger and recomputes its next fire time
+// from now (which also resumes a paused job, as APScheduler does).
+func (s *Scheduler) RescheduleJob(ctx context.Context, id string, t trigger.Trigger) (*Job, error) {
+	if t == nil {
+		return nil, &JobError{JobID: id, Field: "trigger", Reason: "is required"}
+	}
+	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
+		t := anchor(t, now)
+		next, ok := t.First(now)
+		if !ok {
+			return &JobError{JobID: id, Field: "trigger", Reason: "has no fire time left after " + trigger.FormatTime(now)}
+		}
+		job.Trigger, job.NextRunTime, job.Paused = t, next, false
+		return nil
+	})
+}
+
+// PauseJob keeps the job but clears its next fire time.
+func (s *Scheduler) PauseJob(ctx context.Context, id string) (*Job, error) {
+	return s.updateJob(ctx, id, EventJobPaused, func(job *Job, now time.Time) error {
+		job.Paused, job.NextRunTime = true, time.Time{}
+		return nil
+	})
+}
+
+// ResumeJob recomputes a paused job's next fire time from now; fires missed
+// while paused are not replayed. A job whose trigger has no fire time left
+// is removed (as APScheduler does) and ErrJobNotFound-free nil is returned
+// with the job.
+func (s *Scheduler) ResumeJob(ctx context.Context, id string) (*Job, error) {
+	finished := false
+	job, err := s.updateJob(ctx, id, EventJobResumed, func(job *Job, now time.Time) error {
+		next, ok := job.Trigger.First(now)
+		if !ok {
+			finished = true
+			return nil
+		}
+		job.Paused, job.NextRunTime = false, next
+		return nil
+	})
+	if err == nil && finished {
+		if err := s.RemoveJob(ctx, id); err != nil && !errors.Is(err, ErrJobNotFound) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return job, err
+}
+
+// updateJob reads, changes and writes a job with optimistic concurrency,
+// retrying when the dispatch loop advanced it in between.
+func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, change func(*Job, time.Time) error) (*Job, error) {
+	for {
+		job, err := s.store.JobGet(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.clock.Now()
+		if err := change(job, now); err != nil {
+			return nil, err
+		}
+		job.UpdatedAt = now
+		err = s.store.JobUpdate(ctx, job)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("update job %q: %w", id, err)
+		}
+		s.emit(Event{Type: ev, JobID: id})
+		s.kick()
+		return s.store.JobGet(ctx, id)
+	}
+}
+
+// RemoveJob deletes a job; its run history stays.
+func (s *Scheduler) RemoveJob(ctx context.Context, id string) error {
+	if err := s.store.JobRemove(ctx, id); err != nil {
+		return err
+	}
+	s.emit(Event{Type: EventJobRemoved, JobID: id})
+	return nil
+}
+
+// RemoveAllJobs deletes every job and returns how many there were.
+func (s *Scheduler) RemoveAllJobs(ctx context.Context) (int, error) {
+	n, err := s.store.JobRemoveAll(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.emit(Event{Type: EventAllJobsRemoved})
+	return n, nil
+}
+
+// RunJobNow runs a job once now, through its executor and recorded like any
+// run (marked manual); its schedule is unchanged. It works on paused jobs.
+// max_instances applies: beyond it the run is recorded as skipped.
+func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
+	if st := s.State(); st != StateRunning && st != StatePaused {
+		return nil, ErrNotRunning
+	}
+	job, err := s.store.JobGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	run := s.newRun(job, now, RunSubmitted, "run now", now)
+	run.Manual = true
+	active, err := s.store.RunList(ctx, RunListParams{JobID: id})
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, r := range active {
+		if !r.Status.Finished() {
+			n++
+		}
+	}
+	if n >= job.MaxInstances {
+		run.Status, run.Reason = RunSkipped, fmt.Sprintf("run now: max_instances (%d) reached", job.MaxInstances)
+	}
+	if err := s.store.RunInsert(ctx, run); err != nil {
+		return nil, fmt.Errorf("run job %q now: %w", id, err)
+	}
+	cp := *run
+	if run.Status == RunSkipped {
+		s.emit(Event{Type: EventRunSkipped, JobID: id, Run: &cp})
+		return &cp, nil
+	}
+	s.emit(Event{Type: EventRunSubmitted, JobID: id, Run: &cp})
+	s.submit(&work{job: job, run: run})
+	return &cp, nil
+}
+
+// ListRuns returns run records, newest first.
+func (s *Scheduler) ListRuns(ctx context.Context, p RunListParams) ([]*Run, error) {
+	return s.store.RunList(ctx, p)
+}

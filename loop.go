@@ -1,0 +1,210 @@
+package sundial
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sundial-scheduler/sundial/trigger"
+)
+
+// loop is the dispatch loop: one goroutine, one timer armed for the earliest
+// of the next fire time and the next delayed run (retry or jitter), woken
+// early by kick, and never asleep longer than MaxSleep without reading the
+// clock again.
+func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := s.clock.Now()
+		more := false
+		if s.State() == StateRunning {
+			var err error
+			more, err = s.dispatch(ctx, now)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("claim due jobs", "err", err)
+			}
+			s.submitDelayed(now)
+		}
+		wait := s.cfg.MaxSleep
+		if more {
+			wait = 0
+		} else if s.State() == StateRunning {
+			if next, ok, err := s.store.JobNextFireTime(ctx); err == nil && ok {
+				wait = min(wait, next.Sub(now))
+			}
+			if at, ok := s.nextDelayed(); ok {
+				wait = min(wait, at.Sub(now))
+			}
+		}
+		timer.Reset(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// dispatch claims due jobs once and hands their runs to the executors. It
+// reports whether a full batch was claimed (more may be due).
+func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (bool, error) {
+	claims, err := s.store.JobClaimDue(ctx, JobClaimDueParams{
+		Now:   now,
+		Limit: s.cfg.ClaimBatch,
+		Node:  s.cfg.NodeID,
+		Decide: func(job *Job, active int) ClaimDecision {
+			return s.decide(job, active, now)
+		},
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim due jobs: %w", err)
+	}
+	for _, c := range claims {
+		for _, r := range c.Runs {
+			s.afterClaim(c.Job, r, now)
+		}
+		if c.Finished {
+			s.emit(Event{Type: EventJobRemoved, JobID: c.Job.ID})
+		}
+	}
+	return len(claims) >= s.cfg.ClaimBatch, nil
+}
+
+// decide applies the catch-up rule and max_instances to one due job.
+func (s *Scheduler) decide(job *Job, active int, now time.Time) ClaimDecision {
+	c := ComputeCatchUp(job.Trigger, job.Coalesce, job.MisfireGraceTime, job.NextRunTime, now)
+	var d ClaimDecision
+	_, registered := s.cfg.Tasks.Lookup(job.Task)
+	for _, t := range c.Missed {
+		d.Runs = append(d.Runs, s.newRun(job, t, RunMissed,
+			fmt.Sprintf("started %s late, more than misfire_grace_time %s", now.Sub(t), *job.MisfireGraceTime), now))
+	}
+	for i, t := range c.Run {
+		var r *Run
+		switch {
+		case !registered:
+			r = s.newRun(job, t, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", job.Task, s.cfg.NodeID), now)
+		case active >= job.MaxInstances:
+			r = s.newRun(job, t, RunSkipped, fmt.Sprintf("max_instances (%d) reached", job.MaxInstances), now)
+		default:
+			r = s.newRun(job, t, RunSubmitted, "", now)
+			active++
+		}
+		if i == len(c.Run)-1 {
+			r.Coalesced = c.Coalesced
+		}
+		d.Runs = append(d.Runs, r)
+	}
+	if len(c.Run) == 0 && c.Coalesced > 0 && len(d.Runs) > 0 {
+		d.Runs[len(d.Runs)-1].Coalesced = c.Coalesced
+	}
+	d.Finished = !c.HasNext
+	d.NextRunTime = c.Next
+	return d
+}
+
+func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason string, now time.Time) *Run {
+	return &Run{
+		ID: s.newRunID(), JobID: job.ID, ScheduledAt: at, Attempt: 1,
+		Status: status, Reason: reason, Node: s.cfg.NodeID, CreatedAt: now,
+	}
+}
+
+// afterClaim emits the events of a recorded run and queues submitted ones.
+func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) {
+	switch r.Status {
+	case RunMissed:
+		s.emit(Event{Type: EventRunMissed, JobID: job.ID, Run: r})
+		return
+	case RunSkipped:
+		s.emit(Event{Type: EventRunSkipped, JobID: job.ID, Run: r})
+		return
+	}
+	s.emit(Event{Type: EventRunSubmitted, JobID: job.ID, Run: r})
+	w := &work{job: job, run: r}
+	if at := s.jitter(w); at.After(now) {
+		s.delay(at, w)
+		return
+	}
+	s.submit(w)
+}
+
+func (s *Scheduler) submit(w *work) {
+	e, ok := s.execs[w.job.Executor]
+	if !ok {
+		e = s.execs["default"]
+	}
+	e.submit(w)
+}
+
+// applyJitter delays a run by the trigger's jitter.
+func applyJitter(job *Job, fire time.Time, r *rand.Rand) time.Time {
+	if job.Trigger == nil || job.Trigger.Jitter() <= 0 {
+		return fire
+	}
+	return trigger.ApplyJitter(job.Trigger, fire, r)
+}
+
+// delayQueue holds runs that start later: retries and jittered fires.
+type delayQueue []delayed
+
+type delayed struct {
+	at time.Time
+	w  *work
+}
+
+func (q delayQueue) Len() int           { return len(q) }
+func (q delayQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q delayQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *delayQueue) Push(x any)        { *q = append(*q, x.(delayed)) }
+func (q *delayQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+func (s *Scheduler) delay(at time.Time, w *work) {
+	s.mu.Lock()
+	heap.Push(&s.delayed, delayed{at: at, w: w})
+	s.mu.Unlock()
+	s.kick()
+}
+
+func (s *Scheduler) nextDelayed() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.delayed) == 0 {
+		return time.Time{}, false
+	}
+	return s.delayed[0].at, true
+}
+
+func (s *Scheduler) submitDelayed(now time.Time) {
+	for {
+		s.mu.Lock()
+		if len(s.delayed) == 0 || s.delayed[0].at.After(now) {
+			s.mu.Unlock()
+			return
+		}
+		d := heap.Pop(&s.delayed).(delayed)
+		s.mu.Unlock()
+		s.submit(d.w)
+	}
+}
+
+func (s *Scheduler) takeDelayed() []*work {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*work, len(s.delayed))
+	for i, d := range s.delayed {
+		out[i] = d.w
+	}
+	s.delayed = nil
+	return out
+}

@@ -1,0 +1,272 @@
+package sundial
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is the scheduler's lifecycle state.
+type State int
+
+// Scheduler states.
+const (
+	StateStopped  State = iota // created, not started
+	StateRunning               // taking fires
+	StatePaused                // started, not taking fires
+	StateShutdown              // shut down; cannot start again
+)
+
+// String names the state.
+func (s State) String() string {
+	return [...]string{"stopped", "running", "paused", "shutdown"}[s]
+}
+
+// Scheduler runs jobs from a Store when their triggers fire. Create it with
+// New, register tasks on Config.Tasks, then Start it.
+type Scheduler struct {
+	cfg   Config
+	store Store
+	clock Clock
+	log   *slog.Logger
+	bus   *eventBus
+	execs map[string]*executor
+
+	mu         sync.Mutex
+	state      State
+	loopCancel context.CancelFunc
+	loopDone   chan struct{}
+	delayed    delayQueue
+	shutdownCh chan struct{} // closed when Shutdown has finished
+
+	wake chan struct{}
+
+	// runCtx is the parent of every run's context; cancelled when a
+	// shutdown stops waiting for running jobs.
+	runCtx     context.Context
+	cancelRuns context.CancelFunc
+
+	runPrefix string
+	runSeq    atomic.Uint64
+	rndMu     sync.Mutex
+	rnd       *mathrand.Rand
+}
+
+// New returns a scheduler for cfg. It starts nothing.
+func New(cfg Config) (*Scheduler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Scheduler{
+		cfg:        cfg,
+		store:      cfg.Store,
+		clock:      cfg.Clock,
+		log:        cfg.Logger,
+		bus:        newEventBus(cfg.Logger),
+		execs:      map[string]*executor{},
+		wake:       make(chan struct{}, 1),
+		shutdownCh: make(chan struct{}),
+		runPrefix:  randomHex(6) + "-",
+	}
+	var seed [16]byte
+	_, _ = rand.Read(seed[:])
+	s.rnd = mathrand.New(mathrand.NewPCG(beUint64(seed[:8]), beUint64(seed[8:])))
+	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
+	for name, n := range cfg.Executors {
+		s.execs[name] = newExecutor(name, n, s.execute)
+	}
+	return s, nil
+}
+
+func beUint64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newRunID returns a run id unique across nodes: a random per-process
+// prefix and a sequence number.
+func (s *Scheduler) newRunID() string {
+	return s.runPrefix + strconv.FormatUint(s.runSeq.Add(1), 36)
+}
+
+// Tasks returns the task registry.
+func (s *Scheduler) Tasks() *Registry { return s.cfg.Tasks }
+
+// Store returns the scheduler's store.
+func (s *Scheduler) Store() Store { return s.store }
+
+// State returns the lifecycle state.
+func (s *Scheduler) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// AddListener subscribes fn to the events in mask and returns a function
+// that unsubscribes it.
+func (s *Scheduler) AddListener(fn Listener, mask EventType) (remove func()) {
+	return s.bus.add(fn, mask)
+}
+
+// Start starts the dispatch loop, the executors and event delivery in the
+// background. Cancelling ctx stops the dispatch loop (no new fires are
+// taken); call Shutdown to wait for running jobs and release everything.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case StateShutdown:
+		return ErrShutdown
+	case StateRunning, StatePaused:
+		return ErrAlreadyRunning
+	}
+	s.state = StateRunning
+	for _, e := range s.execs {
+		e.start()
+	}
+	go s.bus.run()
+	loopCtx, cancel := context.WithCancel(ctx)
+	s.loopCancel = cancel
+	s.loopDone = make(chan struct{})
+	go s.loop(loopCtx, s.loopDone)
+	s.emit(Event{Type: EventSchedulerStarted})
+	return nil
+}
+
+// Run starts the scheduler and blocks until ctx is done, then shuts down,
+// waiting up to shutdownGrace for running jobs.
+func (s *Scheduler) Run(ctx context.Context, shutdownGrace time.Duration) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// Pause stops taking fires until Resume; jobs keep their next fire times,
+// and fires that come due meanwhile follow the catch-up rules on resume.
+func (s *Scheduler) Pause() {
+	s.mu.Lock()
+	changed := s.state == StateRunning
+	if changed {
+		s.state = StatePaused
+	}
+	s.mu.Unlock()
+	if changed {
+		s.emit(Event{Type: EventSchedulerPaused})
+	}
+}
+
+// Resume undoes Pause.
+func (s *Scheduler) Resume() {
+	s.mu.Lock()
+	changed := s.state == StatePaused
+	if changed {
+		s.state = StateRunning
+	}
+	s.mu.Unlock()
+	if changed {
+		s.emit(Event{Type: EventSchedulerResumed})
+		s.kick()
+	}
+}
+
+// Shutdown stops taking fires, marks runs that were queued but not started
+// as interrupted, and waits for running jobs until ctx is done; then it
+// cancels their contexts and waits for them to return. It is idempotent
+// and returns ctx's error if running jobs had to be cancelled.
+func (s *Scheduler) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case StateShutdown:
+		s.mu.Unlock()
+		<-s.shutdownCh
+		return nil
+	case StateStopped:
+		s.state = StateShutdown
+		s.mu.Unlock()
+		s.cancelRuns()
+		close(s.shutdownCh)
+		return nil
+	}
+	s.state = StateShutdown
+	s.loopCancel()
+	loopDone := s.loopDone
+	s.mu.Unlock()
+	defer close(s.shutdownCh)
+
+	<-loopDone
+	for _, d := range s.takeDelayed() {
+		s.interrupt(d, "scheduler shut down before the run started")
+	}
+	for _, e := range s.execs {
+		for _, w := range e.drain() {
+			s.interrupt(w, "scheduler shut down before the run started")
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, e := range s.execs {
+			e.wait()
+		}
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancelRuns()
+		<-done
+	}
+	s.cancelRuns()
+	s.emit(Event{Type: EventSchedulerShutdown})
+	s.bus.close()
+	if err != nil {
+		return errors.Join(errors.New("shutdown: running jobs were cancelled"), err)
+	}
+	return nil
+}
+
+// Stop shuts down, waiting for running jobs without a bound.
+func (s *Scheduler) Stop() { _ = s.Shutdown(context.Background()) }
+
+func (s *Scheduler) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = s.clock.Now()
+	}
+	s.bus.emit(e)
+}
+
+// kick wakes the dispatch loop early (a job changed).
+func (s *Scheduler) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scheduler) jitter(w *work) time.Time {
+	s.rndMu.Lock()
+	defer s.rndMu.Unlock()
+	return applyJitter(w.job, w.run.ScheduledAt, s.rnd)
+}

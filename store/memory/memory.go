@@ -1,0 +1,392 @@
+// Package memory is an in-process Store for tests, examples and throwaway
+// use: jobs in a map with a min-heap of next fire times (so claiming costs
+// O(log n) per job), run history bounded per job and in total. Nothing
+// survives the process.
+package memory
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
+)
+
+// Options bound the run history the store keeps.
+type Options struct {
+	// RunsPerJob is how many runs are kept per job. Default 100.
+	RunsPerJob int
+	// MaxRuns is how many runs are kept in all. Default 100 000.
+	MaxRuns int
+}
+
+// Store is an in-memory sundial.Store. It is safe for concurrent use.
+type Store struct {
+	opts Options
+
+	mu     sync.Mutex
+	jobs   map[string]*entry
+	due    dueHeap
+	runs   map[string]*runEntry
+	byJob  map[string]*jobRuns
+	fifo   []*runEntry // every kept run, oldest first
+	head   int
+	active map[string]int // unfinished runs per job
+}
+
+var _ sundial.Store = (*Store)(nil)
+
+type entry struct {
+	job   *sundial.Job
+	index int // position in due, -1 when not scheduled (paused)
+}
+
+type runEntry struct {
+	run     *sundial.Run
+	evicted bool
+}
+
+type jobRuns struct {
+	list []*runEntry
+	head int
+}
+
+// New returns an empty store.
+func New(opts Options) *Store {
+	if opts.RunsPerJob <= 0 {
+		opts.RunsPerJob = 100
+	}
+	if opts.MaxRuns <= 0 {
+		opts.MaxRuns = 100_000
+	}
+	return &Store{
+		opts: opts, jobs: map[string]*entry{}, runs: map[string]*runEntry{},
+		byJob: map[string]*jobRuns{}, active: map[string]int{},
+	}
+}
+
+// scheduled reports whether a job belongs in the due heap.
+func scheduled(j *sundial.Job) bool { return !j.Paused && !j.NextRunTime.IsZero() }
+
+// JobAdd stores a new job or replaces one.
+func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	job := p.Job.Clone()
+	if old, ok := s.jobs[job.ID]; ok {
+		if !p.Replace {
+			return sundial.ErrConflict
+		}
+		job.Version = old.job.Version + 1
+		s.unschedule(old)
+		old.job = job
+		s.schedule(old)
+		p.Job.Version = job.Version
+		return nil
+	}
+	job.Version = 1
+	p.Job.Version = 1
+	e := &entry{job: job, index: -1}
+	s.jobs[job.ID] = e
+	s.schedule(e)
+	return nil
+}
+
+func (s *Store) schedule(e *entry) {
+	if scheduled(e.job) {
+		heap.Push(&s.due, e)
+	}
+}
+
+func (s *Store) unschedule(e *entry) {
+	if e.index >= 0 {
+		heap.Remove(&s.due, e.index)
+	}
+}
+
+// JobGet returns a copy of a job.
+func (s *Store) JobGet(_ context.Context, id string) (*sundial.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.jobs[id]
+	if !ok {
+		return nil, sundial.ErrJobNotFound
+	}
+	return e.job.Clone(), nil
+}
+
+// JobList returns copies of matching jobs by next fire time, paused last.
+func (s *Store) JobList(_ context.Context, p sundial.JobListParams) ([]*sundial.Job, error) {
+	s.mu.Lock()
+	var out []*sundial.Job
+	for _, e := range s.jobs {
+		if p.Matches(e.job) {
+			out = append(out, e.job)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, compareJobs)
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	for i, j := range out {
+		out[i] = j.Clone()
+	}
+	return out, nil
+}
+
+func compareJobs(a, b *sundial.Job) int {
+	as, bs := scheduled(a), scheduled(b)
+	switch {
+	case as && !bs:
+		return -1
+	case !as && bs:
+		return 1
+	case as && bs:
+		if c := a.NextRunTime.Compare(b.NextRunTime); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// JobUpdate replaces a job if its version matches.
+func (s *Store) JobUpdate(_ context.Context, job *sundial.Job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.jobs[job.ID]
+	if !ok {
+		return sundial.ErrJobNotFound
+	}
+	if e.job.Version != job.Version {
+		return sundial.ErrStale
+	}
+	s.unschedule(e)
+	e.job = job.Clone()
+	e.job.Version++
+	job.Version = e.job.Version
+	s.schedule(e)
+	return nil
+}
+
+// JobRemove deletes a job.
+func (s *Store) JobRemove(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.jobs[id]
+	if !ok {
+		return sundial.ErrJobNotFound
+	}
+	s.unschedule(e)
+	delete(s.jobs, id)
+	return nil
+}
+
+// JobRemoveAll deletes every job.
+func (s *Store) JobRemoveAll(context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.jobs)
+	s.jobs = map[string]*entry{}
+	s.due = nil
+	return n, nil
+}
+
+// JobNextFireTime returns the earliest next fire time.
+func (s *Store) JobNextFireTime(context.Context) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.due) == 0 {
+		return time.Time{}, false, nil
+	}
+	return s.due[0].job.NextRunTime, true, nil
+}
+
+// JobClaimDue claims due jobs, earliest first, applying each decision at
+// once under the store's lock.
+func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var claims []sundial.Claim
+	for len(s.due) > 0 && (p.Limit <= 0 || len(claims) < p.Limit) {
+		e := s.due[0]
+		if e.job.NextRunTime.After(p.Now) {
+			break
+		}
+		claimed := *e.job // shallow: the stored job is replaced, never mutated
+		d := p.Decide(&claimed, s.active[e.job.ID])
+		for _, r := range d.Runs {
+			s.insertRun(r)
+		}
+		if d.Finished {
+			heap.Pop(&s.due)
+			delete(s.jobs, e.job.ID)
+		} else {
+			next := *e.job
+			next.NextRunTime = d.NextRunTime
+			next.Version++
+			e.job = &next
+			heap.Fix(&s.due, 0)
+		}
+		claims = append(claims, sundial.Claim{Job: &claimed, Runs: d.Runs, Finished: d.Finished})
+	}
+	return claims, nil
+}
+
+// RunInsert records a run.
+func (s *Store) RunInsert(_ context.Context, run *sundial.Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.insertRun(run)
+	return nil
+}
+
+func (s *Store) insertRun(run *sundial.Run) {
+	cp := *run
+	re := &runEntry{run: &cp}
+	s.runs[cp.ID] = re
+	if !cp.Status.Finished() {
+		s.active[cp.JobID]++
+	}
+	jr := s.byJob[cp.JobID]
+	if jr == nil {
+		jr = &jobRuns{}
+		s.byJob[cp.JobID] = jr
+	}
+	jr.list = append(jr.list, re)
+	s.fifo = append(s.fifo, re)
+	if len(jr.list)-jr.head > s.opts.RunsPerJob {
+		s.evictFrom(jr)
+	}
+	for len(s.runs) > s.opts.MaxRuns && s.head < len(s.fifo) {
+		old := s.fifo[s.head]
+		s.fifo[s.head] = nil
+		s.head++
+		if !old.evicted {
+			s.evict(old)
+		}
+	}
+	if s.head > 4096 && s.head*2 > len(s.fifo) {
+		s.fifo = append([]*runEntry(nil), s.fifo[s.head:]...)
+		s.head = 0
+	}
+}
+
+// evictFrom drops the oldest finished run of a job (unfinished ones are
+// kept: they still count against max_instances).
+func (s *Store) evictFrom(jr *jobRuns) {
+	for i := jr.head; i < len(jr.list); i++ {
+		if re := jr.list[i]; !re.evicted && re.run.Status.Finished() {
+			s.evict(re)
+			break
+		}
+	}
+	for jr.head < len(jr.list) && jr.list[jr.head].evicted {
+		jr.list[jr.head] = nil
+		jr.head++
+	}
+	if jr.head > 64 && jr.head*2 > len(jr.list) {
+		jr.list = append([]*runEntry(nil), jr.list[jr.head:]...)
+		jr.head = 0
+	}
+}
+
+func (s *Store) evict(re *runEntry) {
+	re.evicted = true
+	delete(s.runs, re.run.ID)
+	if !re.run.Status.Finished() {
+		s.active[re.run.JobID]--
+	}
+}
+
+// RunUpdate stores a run's new state.
+func (s *Store) RunUpdate(_ context.Context, run *sundial.Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	re, ok := s.runs[run.ID]
+	if !ok {
+		return sundial.ErrRunNotFound
+	}
+	was := re.run.Status.Finished()
+	cp := *run
+	re.run = &cp
+	if now := cp.Status.Finished(); now != was {
+		if now {
+			s.active[cp.JobID]--
+		} else {
+			s.active[cp.JobID]++
+		}
+	}
+	return nil
+}
+
+// RunGet returns a copy of a run.
+func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	re, ok := s.runs[id]
+	if !ok {
+		return nil, sundial.ErrRunNotFound
+	}
+	cp := *re.run
+	return &cp, nil
+}
+
+// RunList returns matching runs, newest first.
+func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var src []*runEntry
+	if p.JobID != "" {
+		if jr := s.byJob[p.JobID]; jr != nil {
+			src = jr.list[jr.head:]
+		}
+	} else {
+		src = s.fifo[s.head:]
+	}
+	var out []*sundial.Run
+	for i := len(src) - 1; i >= 0; i-- {
+		re := src[i]
+		if re == nil || re.evicted || (p.Status != "" && re.run.Status != p.Status) {
+			continue
+		}
+		cp := *re.run
+		out = append(out, &cp)
+		if p.Limit > 0 && len(out) >= p.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// dueHeap orders scheduled jobs by next fire time, then id.
+type dueHeap []*entry
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	a, b := h[i].job, h[j].job
+	if !a.NextRunTime.Equal(b.NextRunTime) {
+		return a.NextRunTime.Before(b.NextRunTime)
+	}
+	return a.ID < b.ID
+}
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *dueHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *dueHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	e.index = -1
+	*h = old[:len(old)-1]
+	return e
+}
