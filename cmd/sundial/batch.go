@@ -51,7 +51,7 @@ type batchError struct {
 // input line, in order, flushed as soon as it is written so that a caller can
 // drive it interactively. A bad request gets an error line and processing
 // continues; only failures to read or write stop it.
-func runBatch(ctx context.Context, in io.Reader, out io.Writer) error {
+func runBatch(ctx context.Context, in io.Reader, out io.Writer, answer func(line []byte) any) error {
 	if in == nil {
 		in = bytes.NewReader(nil)
 	}
@@ -81,8 +81,8 @@ func runBatch(ctx context.Context, in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// answer computes the reply to one request line.
-func answer(line []byte) any {
+// answerNext computes the reply to one "sundial next --batch" request line.
+func answerNext(line []byte) any {
 	var req batchRequest
 	if err := json.Unmarshal(line, &req); err != nil {
 		var te *json.UnmarshalTypeError

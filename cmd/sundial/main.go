@@ -40,6 +40,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"next", "preview the fire times of a trigger", runNext},
+		{"catchup", "what a scheduler does with an overdue job", runCatchUp},
 		{"serve", "run the scheduler server (not yet available)", runServe},
 		{"version", "print the version of this build", runVersion},
 	}

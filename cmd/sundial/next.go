@@ -83,7 +83,7 @@ func runNext(ctx context.Context, args []string, stdin io.Reader, stdout, _ io.W
 		if len(others) > 0 || len(pos) > 0 {
 			return usagef("--batch reads everything from standard input and takes no other arguments")
 		}
-		return runBatch(ctx, stdin, stdout)
+		return runBatch(ctx, stdin, stdout, answerNext)
 	}
 
 	if o.count < 1 || o.count > maxCount {
