@@ -311,7 +311,7 @@ func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, chan
 		}
 		s.emit(Event{Type: ev, JobID: id})
 		s.kick()
-		return s.store.JobGet(ctx, id)
+		return job, nil // as written, before the loop can advance it
 	}
 }
 

@@ -1,0 +1,182 @@
+package sundial_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/store/memory"
+	"github.com/sundial-scheduler/sundial/trigger"
+)
+
+func TestJobOperations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		reg := sundial.NewRegistry()
+		reg.Register("count", func(context.Context, *sundial.RunContext) error { n.Add(1); return nil })
+		s := setup(t, sundial.Config{Tasks: reg})
+		ctx := context.Background()
+		start := time.Now()
+		job, err := s.AddJob(ctx, sundial.JobSpec{ID: "j", Task: "count", Tags: []string{"a"},
+			Trigger: every(t, `{"type":"interval","minutes":1}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !job.NextRunTime.Equal(start.Add(time.Minute)) || !job.Coalesce || job.MaxInstances != 1 || job.MisfireGraceTime != nil {
+			t.Fatalf("defaults: %+v", job)
+		}
+
+		if job, err = s.PauseJob(ctx, "j"); err != nil || !job.Paused || !job.NextRunTime.IsZero() {
+			t.Fatalf("pause: %+v %v", job, err)
+		}
+		time.Sleep(5*time.Minute + 30*time.Second)
+		synctest.Wait()
+		if n.Load() != 0 {
+			t.Fatalf("a paused job ran %d times", n.Load())
+		}
+		// Resume recomputes from now (5:30) on the interval's grid; missed
+		// fires are not replayed.
+		if job, err = s.ResumeJob(ctx, "j"); err != nil || job.Paused || !job.NextRunTime.Equal(start.Add(6*time.Minute)) {
+			t.Fatalf("resume: %+v %v", job, err)
+		}
+
+		name, maxInst := "renamed", 3
+		if job, err = s.ModifyJob(ctx, "j", sundial.JobChanges{Name: &name, MaxInstances: &maxInst}); err != nil ||
+			job.Name != "renamed" || job.MaxInstances != 3 || !job.NextRunTime.Equal(start.Add(6*time.Minute)) {
+			t.Fatalf("modify: %+v %v", job, err)
+		}
+		bad := 0
+		var je *sundial.JobError
+		if _, err := s.ModifyJob(ctx, "j", sundial.JobChanges{MaxInstances: &bad}); !errors.As(err, &je) || je.Field != "max_instances" {
+			t.Fatalf("bad modify: %v", err)
+		}
+
+		job, err = s.RescheduleJob(ctx, "j", every(t, `{"type":"cron","second":"30"}`))
+		if err != nil || !job.NextRunTime.Equal(start.Add(5*time.Minute+30*time.Second)) {
+			t.Fatalf("reschedule: %+v %v", job, err)
+		}
+		time.Sleep(45 * time.Second)
+		synctest.Wait()
+		if n.Load() != 1 {
+			t.Fatalf("ran %d times after reschedule, want 1", n.Load())
+		}
+
+		run, err := s.RunJobNow(ctx, "j")
+		if err != nil || !run.Manual {
+			t.Fatalf("run now: %+v %v", run, err)
+		}
+		synctest.Wait()
+		if n.Load() != 2 {
+			t.Fatalf("run now did not run: %d", n.Load())
+		}
+		if after, _ := s.GetJob(ctx, "j"); !after.NextRunTime.Equal(job.NextRunTime.Add(time.Minute)) {
+			t.Fatalf("run now changed the schedule: %v", after.NextRunTime)
+		}
+
+		if jobs, _ := s.ListJobs(ctx, sundial.JobListParams{Tag: "a"}); len(jobs) != 1 {
+			t.Fatalf("tag filter: %d", len(jobs))
+		}
+		if err := s.RemoveJob(ctx, "j"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RemoveJob(ctx, "j"); !errors.Is(err, sundial.ErrJobNotFound) {
+			t.Fatalf("second remove: %v", err)
+		}
+		if runs, _ := s.ListRuns(ctx, sundial.RunListParams{JobID: "j"}); len(runs) != 2 {
+			t.Fatalf("history after remove: %d runs", len(runs))
+		}
+	})
+}
+
+// Pausing the whole scheduler holds fires back; on resume the backlog is
+// handled by the catch-up rules (coalesced into one run by default).
+func TestSchedulerPauseResumeCoalesces(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		reg := sundial.NewRegistry()
+		reg.Register("count", func(context.Context, *sundial.RunContext) error { n.Add(1); return nil })
+		s := setup(t, sundial.Config{Tasks: reg})
+		if _, err := s.AddJob(context.Background(), sundial.JobSpec{ID: "j", Task: "count",
+			Trigger: every(t, `{"type":"interval","seconds":10}`)}); err != nil {
+			t.Fatal(err)
+		}
+		s.Pause()
+		if s.State() != sundial.StatePaused {
+			t.Fatalf("state %v", s.State())
+		}
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		if n.Load() != 0 {
+			t.Fatal("ran while paused")
+		}
+		s.Resume()
+		synctest.Wait()
+		runs, _ := s.ListRuns(context.Background(), sundial.RunListParams{JobID: "j"})
+		if n.Load() != 1 || len(runs) != 1 || runs[0].Coalesced != 5 {
+			t.Fatalf("after resume: %d runs executed, records %+v; want one run with 5 coalesced", n.Load(), runs)
+		}
+	})
+}
+
+// A clock that jumps forward (a suspend, an NTP step) is noticed within
+// MaxSleep, and the catch-up rules apply.
+func TestClockStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var offset atomic.Int64
+		clock := sundial.ClockFunc(func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
+		grace := time.Minute
+		var n atomic.Int32
+		reg := sundial.NewRegistry()
+		reg.Register("count", func(context.Context, *sundial.RunContext) error { n.Add(1); return nil })
+		s := setup(t, sundial.Config{Tasks: reg, Clock: clock})
+		if _, err := s.AddJob(context.Background(), sundial.JobSpec{ID: "j", Task: "count", MisfireGraceTime: &grace,
+			Coalesce: sundial.Ptr(false), Trigger: every(t, `{"type":"cron","minute":"0"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the 00:00 fire runs
+		offset.Store(int64(2*time.Hour + 30*time.Second)) // 02:00:30: the 02:00 fire is 30 s late
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		st := runsByStatus(t, s, "j")
+		if st[sundial.RunMissed] != 1 || st[sundial.RunSucceeded] != 2 || n.Load() != 2 {
+			t.Fatalf("after the step: %v (ran %d)", st, n.Load())
+		}
+	})
+}
+
+// Stop releases every goroutine the scheduler started.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s, err := sundial.New(sundial.Config{Store: memory.New(memory.Options{}), Executors: map[string]int{"extra": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	s.AddListener(func(e sundial.Event) {
+		if e.Type == sundial.EventRunSucceeded {
+			close(done)
+		}
+	}, sundial.EventRunSucceeded)
+	if _, err := s.AddJob(context.Background(), sundial.JobSpec{Task: sundial.NoopTask, Trigger: trigger.NewDate(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	s.Stop()
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<16)
+	t.Fatalf("%d goroutines before, %d after Stop:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+}
