@@ -138,7 +138,7 @@ func TestClockStep(t *testing.T) {
 			Coalesce: sundial.Ptr(false), Trigger: every(t, `{"type":"cron","minute":"0"}`)}); err != nil {
 			t.Fatal(err)
 		}
-		synctest.Wait() // the 00:00 fire runs
+		synctest.Wait()                                   // the 00:00 fire runs
 		offset.Store(int64(2*time.Hour + 30*time.Second)) // 02:00:30: the 02:00 fire is 30 s late
 		time.Sleep(1100 * time.Millisecond)
 		synctest.Wait()
