@@ -43,6 +43,10 @@ type Config struct {
 	// clock again, so clock steps and suspends are noticed. Default: 1s.
 	MaxSleep time.Duration
 
+	// ShutdownGrace is how long Run waits for running jobs when its
+	// context ends before cancelling them. Default: 30s.
+	ShutdownGrace time.Duration
+
 	// ClaimBatch bounds how many due jobs one store call claims.
 	// Default: 1000.
 	ClaimBatch int
@@ -93,6 +97,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxSleep <= 0 {
 		cfg.MaxSleep = time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 30 * time.Second
 	}
 	if cfg.ClaimBatch <= 0 {
 		cfg.ClaimBatch = 1000

@@ -83,12 +83,8 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if err := s.store.RunUpdate(ctx, run); err != nil {
 		s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
 	}
-	typ := map[RunStatus]EventType{
-		RunSucceeded: EventRunSucceeded, RunFailed: EventRunFailed, RunTimedOut: EventRunTimedOut,
-		RunSkipped: EventRunSkipped, RunInterrupted: EventRunInterrupted,
-	}[status]
 	cp := *run
-	s.emit(Event{Type: typ, JobID: w.job.ID, Run: &cp})
+	s.emit(Event{Type: finishEvent(status), JobID: w.job.ID, Run: &cp})
 }
 
 // retry records the next attempt of a failed run and delays it by the
@@ -111,4 +107,19 @@ func (s *Scheduler) retry(w *work) {
 // interrupt records a run that will not start because of a shutdown.
 func (s *Scheduler) interrupt(w *work, reason string) {
 	s.finish(context.Background(), w, RunInterrupted, reason, "", nil)
+}
+
+// finishEvent is the event type of a run's final status.
+func finishEvent(status RunStatus) EventType {
+	switch status {
+	case RunSucceeded:
+		return EventRunSucceeded
+	case RunTimedOut:
+		return EventRunTimedOut
+	case RunSkipped:
+		return EventRunSkipped
+	case RunInterrupted:
+		return EventRunInterrupted
+	}
+	return EventRunFailed
 }

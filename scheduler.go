@@ -151,13 +151,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 }
 
 // Run starts the scheduler and blocks until ctx is done, then shuts down,
-// waiting up to shutdownGrace for running jobs.
-func (s *Scheduler) Run(ctx context.Context, shutdownGrace time.Duration) error {
+// waiting up to Config.ShutdownGrace for running jobs.
+func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	return s.Shutdown(sctx)
 }
