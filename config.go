@@ -15,6 +15,11 @@ type Config struct {
 	// throwaway use, a durable store otherwise.
 	Store Store
 
+	// Stores are further named stores (APScheduler's job store aliases);
+	// Store is the one named "default". A job lives in the store its
+	// JobSpec.Store names.
+	Stores map[string]Store
+
 	// Tasks maps task names to handlers. Nil: an empty registry (with
 	// the built-in "sundial:noop"); register handlers on it before Start.
 	Tasks *Registry
@@ -111,6 +116,11 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) validate() error {
 	if cfg.Store == nil {
 		return errors.New("config: Store is required (store/memory for tests, a durable store otherwise)")
+	}
+	for name, st := range cfg.Stores {
+		if name == "" || name == DefaultStore || st == nil {
+			return fmt.Errorf("config: Stores: %q must be a non-empty name other than %q with a store", name, DefaultStore)
+		}
 	}
 	for name, n := range cfg.Executors {
 		if n < 1 {

@@ -29,7 +29,7 @@ func (s *Scheduler) execute(w *work) {
 
 	run.Status = RunRunning
 	run.StartedAt = s.clock.Now()
-	if err := s.store.RunUpdate(ctx, run); err != nil {
+	if err := s.storeFor(job).RunUpdate(ctx, run); err != nil {
 		s.log.Error("record run start", "job", job.ID, "run", run.ID, "err", err)
 	}
 	rc := &RunContext{
@@ -80,7 +80,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
-	if err := s.store.RunUpdate(ctx, run); err != nil {
+	if err := s.storeFor(w.job).RunUpdate(ctx, run); err != nil {
 		s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
 	}
 	cp := *run
@@ -97,7 +97,7 @@ func (s *Scheduler) retry(w *work) {
 		Status: RunSubmitted, Reason: fmt.Sprintf("retry %d of %d", prev.Attempt, w.job.Retry.Attempts),
 		Manual: prev.Manual, Node: s.cfg.NodeID, CreatedAt: now,
 	}
-	if err := s.store.RunInsert(context.Background(), next); err != nil {
+	if err := s.storeFor(w.job).RunInsert(context.Background(), next); err != nil {
 		s.log.Error("record retry", "job", prev.JobID, "err", err)
 		return
 	}

@@ -13,6 +13,9 @@ import (
 type Job struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Store names the store holding the job ("default" unless the
+	// scheduler has several).
+	Store string `json:"store"`
 	// Task names the handler in the task registry, such as
 	// "billing:invoices" or "sundial:noop".
 	Task string `json:"task"`
@@ -113,6 +116,8 @@ type JobSpec struct {
 	ID string
 	// Name for people; empty means the id.
 	Name string
+	// Store names the store to keep the job in; empty for "default".
+	Store string
 	// Task names the registered handler to run.
 	Task string
 	// Args are the positional arguments (encoded as a JSON array) and
@@ -149,3 +154,10 @@ type JobSpec struct {
 
 // Ptr returns a pointer to v, for the optional fields of JobSpec.
 func Ptr[T any](v T) *T { return &v }
+
+// scheduled reports whether the job waits for a next fire time.
+func (j *Job) scheduled() bool { return !j.Paused && !j.NextRunTime.IsZero() }
+
+// Scheduled reports whether the job waits for a next fire time (it is not
+// paused).
+func (j *Job) Scheduled() bool { return j.scheduled() }

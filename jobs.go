@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sundial-scheduler/sundial/trigger"
@@ -19,7 +20,7 @@ func (s *Scheduler) AddJob(ctx context.Context, spec JobSpec) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.JobAdd(ctx, JobAddParams{Job: job, Replace: spec.ReplaceExisting}); err != nil {
+	if err := s.storeFor(job).JobAdd(ctx, JobAddParams{Job: job, Replace: spec.ReplaceExisting}); err != nil {
 		return nil, fmt.Errorf("add job %q: %w", job.ID, err)
 	}
 	s.emit(Event{Type: EventJobAdded, JobID: job.ID})
@@ -43,6 +44,13 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	}
 	if job.Name == "" {
 		job.Name = job.ID
+	}
+	job.Store = spec.Store
+	if job.Store == "" {
+		job.Store = DefaultStore
+	}
+	if _, ok := s.stores[job.Store]; !ok {
+		return nil, bad("store", "%q is not configured; stores: %v", job.Store, s.storeNames)
 	}
 	if job.Task == "" {
 		return nil, bad("task", "is required: the name of a registered task")
@@ -142,15 +150,37 @@ func encodeArgs(v any, open byte, empty string) (json.RawMessage, error) {
 	return append(json.RawMessage(nil), b...), nil
 }
 
-// GetJob returns a job by id, or ErrJobNotFound.
+// GetJob returns a job by id from any store, or ErrJobNotFound.
 func (s *Scheduler) GetJob(ctx context.Context, id string) (*Job, error) {
-	return s.store.JobGet(ctx, id)
+	_, job, err := s.findJob(ctx, id)
+	return job, err
 }
 
-// ListJobs returns the jobs that match p, ordered by next fire time with
-// paused jobs last.
+// ListJobs returns the jobs that match p, from the store p names or from
+// every store, ordered by next fire time with paused jobs last.
 func (s *Scheduler) ListJobs(ctx context.Context, p JobListParams) ([]*Job, error) {
-	return s.store.JobList(ctx, p)
+	if p.Store != "" {
+		st, ok := s.stores[p.Store]
+		if !ok {
+			return nil, &JobError{Field: "store", Reason: fmt.Sprintf("%q is not configured", p.Store)}
+		}
+		return st.JobList(ctx, p)
+	}
+	var all []*Job
+	for _, name := range s.storeNames {
+		jobs, err := s.stores[name].JobList(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("list jobs in store %s: %w", name, err)
+		}
+		all = append(all, jobs...)
+	}
+	if len(s.storeNames) > 1 {
+		slices.SortFunc(all, CompareJobs)
+		if p.Limit > 0 && len(all) > p.Limit {
+			all = all[:p.Limit]
+		}
+	}
+	return all, nil
 }
 
 // JobChanges are the fields ModifyJob changes; nil fields stay as they are.
@@ -293,7 +323,7 @@ func (s *Scheduler) ResumeJob(ctx context.Context, id string) (*Job, error) {
 // retrying when the dispatch loop advanced it in between.
 func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, change func(*Job, time.Time) error) (*Job, error) {
 	for {
-		job, err := s.store.JobGet(ctx, id)
+		st, job, err := s.findJob(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -302,7 +332,7 @@ func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, chan
 			return nil, err
 		}
 		job.UpdatedAt = now
-		err = s.store.JobUpdate(ctx, job)
+		err = st.JobUpdate(ctx, job)
 		if errors.Is(err, ErrStale) {
 			continue
 		}
@@ -317,18 +347,27 @@ func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, chan
 
 // RemoveJob deletes a job; its run history stays.
 func (s *Scheduler) RemoveJob(ctx context.Context, id string) error {
-	if err := s.store.JobRemove(ctx, id); err != nil {
+	st, _, err := s.findJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := st.JobRemove(ctx, id); err != nil {
 		return err
 	}
 	s.emit(Event{Type: EventJobRemoved, JobID: id})
 	return nil
 }
 
-// RemoveAllJobs deletes every job and returns how many there were.
+// RemoveAllJobs deletes every job of every store and returns how many
+// there were.
 func (s *Scheduler) RemoveAllJobs(ctx context.Context) (int, error) {
-	n, err := s.store.JobRemoveAll(ctx)
-	if err != nil {
-		return 0, err
+	n := 0
+	for _, name := range s.storeNames {
+		k, err := s.stores[name].JobRemoveAll(ctx)
+		if err != nil {
+			return n, fmt.Errorf("remove all jobs from store %s: %w", name, err)
+		}
+		n += k
 	}
 	s.emit(Event{Type: EventAllJobsRemoved})
 	return n, nil
@@ -341,14 +380,14 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	if st := s.State(); st != StateRunning && st != StatePaused {
 		return nil, ErrNotRunning
 	}
-	job, err := s.store.JobGet(ctx, id)
+	st, job, err := s.findJob(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()
 	run := s.newRun(job, now, RunSubmitted, "run now", now)
 	run.Manual = true
-	active, err := s.store.RunList(ctx, RunListParams{JobID: id})
+	active, err := st.RunList(ctx, RunListParams{JobID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +400,7 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	if n >= job.MaxInstances {
 		run.Status, run.Reason = RunSkipped, fmt.Sprintf("run now: max_instances (%d) reached", job.MaxInstances)
 	}
-	if err := s.store.RunInsert(ctx, run); err != nil {
+	if err := st.RunInsert(ctx, run); err != nil {
 		return nil, fmt.Errorf("run job %q now: %w", id, err)
 	}
 	cp := *run
@@ -374,7 +413,21 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	return &cp, nil
 }
 
-// ListRuns returns run records, newest first.
+// ListRuns returns run records from every store, newest first.
 func (s *Scheduler) ListRuns(ctx context.Context, p RunListParams) ([]*Run, error) {
-	return s.store.RunList(ctx, p)
+	var all []*Run
+	for _, name := range s.storeNames {
+		runs, err := s.stores[name].RunList(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("list runs in store %s: %w", name, err)
+		}
+		all = append(all, runs...)
+	}
+	if len(s.storeNames) > 1 {
+		slices.SortStableFunc(all, func(a, b *Run) int { return b.CreatedAt.Compare(a.CreatedAt) })
+		if p.Limit > 0 && len(all) > p.Limit {
+			all = all[:p.Limit]
+		}
+	}
+	return all, nil
 }

@@ -180,3 +180,49 @@ func TestNoGoroutineLeak(t *testing.T) {
 	buf := make([]byte, 1<<16)
 	t.Fatalf("%d goroutines before, %d after Stop:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 }
+
+// Jobs live in the store their spec names; the scheduler dispatches from
+// every store and lists across them.
+func TestSeveralStores(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		reg := sundial.NewRegistry()
+		reg.Register("count", func(context.Context, *sundial.RunContext) error { n.Add(1); return nil })
+		archive := memory.New(memory.Options{})
+		s := setup(t, sundial.Config{Tasks: reg, Stores: map[string]sundial.Store{"archive": archive}})
+		ctx := context.Background()
+		for _, spec := range []sundial.JobSpec{
+			{ID: "a", Task: "count", Trigger: every(t, `{"type":"interval","seconds":10}`)},
+			{ID: "b", Task: "count", Store: "archive", Trigger: every(t, `{"type":"interval","seconds":5}`)},
+		} {
+			if _, err := s.AddJob(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var je *sundial.JobError
+		if _, err := s.AddJob(ctx, sundial.JobSpec{ID: "c", Task: "count", Store: "nope", Trigger: trigger.NewDate(time.Now())}); !errors.As(err, &je) || je.Field != "store" {
+			t.Fatalf("unknown store: %v", err)
+		}
+		if j, err := archive.JobGet(ctx, "b"); err != nil || j.Store != "archive" {
+			t.Fatalf("b is not in the archive store: %v %v", j, err)
+		}
+		jobs, err := s.ListJobs(ctx, sundial.JobListParams{})
+		if err != nil || len(jobs) != 2 || jobs[0].ID != "b" {
+			t.Fatalf("list across stores (b fires first): %v %v", jobs, err)
+		}
+		if jobs, _ := s.ListJobs(ctx, sundial.JobListParams{Store: "archive"}); len(jobs) != 1 {
+			t.Fatalf("store filter: %d jobs", len(jobs))
+		}
+		time.Sleep(21 * time.Second)
+		synctest.Wait()
+		if n.Load() != 6 { // a at 10, 20; b at 5, 10, 15, 20
+			t.Fatalf("ran %d times, want 6", n.Load())
+		}
+		if _, err := s.PauseJob(ctx, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if cnt, err := s.RemoveAllJobs(ctx); err != nil || cnt != 2 {
+			t.Fatalf("remove all: %d %v", cnt, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package sundial
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -33,8 +34,10 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 		if more {
 			wait = 0
 		} else if s.State() == StateRunning {
-			if next, ok, err := s.store.JobNextFireTime(ctx); err == nil && ok {
-				wait = min(wait, next.Sub(now))
+			for _, st := range s.stores {
+				if next, ok, err := st.JobNextFireTime(ctx); err == nil && ok {
+					wait = min(wait, next.Sub(now))
+				}
 			}
 			if at, ok := s.nextDelayed(); ok {
 				wait = min(wait, at.Sub(now))
@@ -50,10 +53,24 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// dispatch claims due jobs once and hands their runs to the executors. It
-// reports whether a full batch was claimed (more may be due).
+// dispatch claims due jobs once from every store and hands their runs to
+// the executors. It reports whether a full batch was claimed from some
+// store (more may be due).
 func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (bool, error) {
-	claims, err := s.store.JobClaimDue(ctx, JobClaimDueParams{
+	more := false
+	var errs []error
+	for _, name := range s.storeNames {
+		full, err := s.dispatchStore(ctx, name, s.stores[name], now)
+		more = more || full
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return more, errors.Join(errs...)
+}
+
+func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (bool, error) {
+	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
 		Limit: s.cfg.ClaimBatch,
 		Node:  s.cfg.NodeID,
@@ -62,7 +79,7 @@ func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (bool, error) {
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("claim due jobs: %w", err)
+		return false, fmt.Errorf("store %s: %w", name, err)
 	}
 	for _, c := range claims {
 		for _, r := range c.Runs {

@@ -33,8 +33,10 @@ func (s State) String() string {
 // New, register tasks on Config.Tasks, then Start it.
 type Scheduler struct {
 	cfg   Config
-	store Store
-	clock Clock
+	store      Store // the default store
+	stores     map[string]Store
+	storeNames []string
+	clock      Clock
 	log   *slog.Logger
 	bus   *eventBus
 	execs map[string]*executor
@@ -79,6 +81,7 @@ func New(cfg Config) (*Scheduler, error) {
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	s.rnd = mathrand.New(mathrand.NewPCG(beUint64(seed[:8]), beUint64(seed[8:])))
+	s.storeNames, s.stores = storeList(cfg)
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
 		s.execs[name] = newExecutor(name, n, s.execute)
@@ -109,7 +112,7 @@ func (s *Scheduler) newRunID() string {
 // Tasks returns the task registry.
 func (s *Scheduler) Tasks() *Registry { return s.cfg.Tasks }
 
-// Store returns the scheduler's store.
+// Store returns the scheduler's default store.
 func (s *Scheduler) Store() Store { return s.store }
 
 // State returns the lifecycle state.

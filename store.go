@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,7 @@ type JobAddParams struct {
 
 // JobListParams filter Store.JobList; zero fields do not filter.
 type JobListParams struct {
+	Store    string
 	Executor string
 	Tag      string
 	Task     string
@@ -70,6 +72,9 @@ type JobListParams struct {
 // Matches reports whether a job passes the filters (for stores that filter
 // in Go).
 func (p JobListParams) Matches(j *Job) bool {
+	if p.Store != "" && j.Store != p.Store {
+		return false
+	}
 	if p.Executor != "" && j.Executor != p.Executor {
 		return false
 	}
@@ -123,4 +128,21 @@ type RunListParams struct {
 	JobID  string
 	Status RunStatus
 	Limit  int
+}
+
+// CompareJobs orders jobs as JobList returns them: by next fire time with
+// paused (unscheduled) jobs last, then by id.
+func CompareJobs(a, b *Job) int {
+	as, bs := a.scheduled(), b.scheduled()
+	switch {
+	case as && !bs:
+		return -1
+	case !as && bs:
+		return 1
+	case as && bs:
+		if c := a.NextRunTime.Compare(b.NextRunTime); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.ID, b.ID)
 }

@@ -5,7 +5,6 @@
 package memory
 
 import (
-	"cmp"
 	"container/heap"
 	"context"
 	"slices"
@@ -68,9 +67,6 @@ func New(opts Options) *Store {
 	}
 }
 
-// scheduled reports whether a job belongs in the due heap.
-func scheduled(j *sundial.Job) bool { return !j.Paused && !j.NextRunTime.IsZero() }
-
 // JobAdd stores a new job or replaces one.
 func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 	s.mu.Lock()
@@ -96,7 +92,7 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 }
 
 func (s *Store) schedule(e *entry) {
-	if scheduled(e.job) {
+	if e.job.Scheduled() {
 		heap.Push(&s.due, e)
 	}
 }
@@ -128,7 +124,7 @@ func (s *Store) JobList(_ context.Context, p sundial.JobListParams) ([]*sundial.
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, compareJobs)
+	slices.SortFunc(out, sundial.CompareJobs)
 	if p.Limit > 0 && len(out) > p.Limit {
 		out = out[:p.Limit]
 	}
@@ -136,21 +132,6 @@ func (s *Store) JobList(_ context.Context, p sundial.JobListParams) ([]*sundial.
 		out[i] = j.Clone()
 	}
 	return out, nil
-}
-
-func compareJobs(a, b *sundial.Job) int {
-	as, bs := scheduled(a), scheduled(b)
-	switch {
-	case as && !bs:
-		return -1
-	case !as && bs:
-		return 1
-	case as && bs:
-		if c := a.NextRunTime.Compare(b.NextRunTime); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(a.ID, b.ID)
 }
 
 // JobUpdate replaces a job if its version matches.
