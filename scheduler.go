@@ -32,14 +32,14 @@ func (s State) String() string {
 // Scheduler runs jobs from a Store when their triggers fire. Create it with
 // New, register tasks on Config.Tasks, then Start it.
 type Scheduler struct {
-	cfg   Config
+	cfg        Config
 	store      Store // the default store
 	stores     map[string]Store
 	storeNames []string
 	clock      Clock
-	log   *slog.Logger
-	bus   *eventBus
-	execs map[string]*executor
+	log        *slog.Logger
+	bus        *eventBus
+	execs      map[string]*executor
 
 	mu         sync.Mutex
 	state      State
