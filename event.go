@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,8 @@ type listenerEntry struct {
 type eventBus struct {
 	log *slog.Logger
 
+	count atomic.Int32 // number of listeners, read without the lock
+
 	mu        sync.Mutex
 	listeners []listenerEntry
 	nextID    int
@@ -98,17 +101,22 @@ func (b *eventBus) add(fn Listener, mask EventType) (remove func()) {
 	b.nextID++
 	id := b.nextID
 	b.listeners = append(b.listeners, listenerEntry{id: id, mask: mask, fn: fn})
+	b.count.Add(1)
 	return func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for i, l := range b.listeners {
 			if l.id == id {
 				b.listeners = append(b.listeners[:i:i], b.listeners[i+1:]...)
+				b.count.Add(-1)
 				return
 			}
 		}
 	}
 }
+
+// listening reports whether any listener is subscribed.
+func (b *eventBus) listening() bool { return b.count.Load() > 0 }
 
 // emit queues an event; it never blocks on listeners.
 func (b *eventBus) emit(e Event) {

@@ -35,7 +35,7 @@ func (s *Scheduler) execute(w *work) {
 	rc := &RunContext{
 		JobID: job.ID, RunID: run.ID, ScheduledAt: run.ScheduledAt, Attempt: run.Attempt,
 		Args: job.Args, Kwargs: job.Kwargs, maxOut: maxOutput,
-		Logger: s.log.With("job", job.ID, "run", run.ID),
+		log: s.log,
 	}
 	err := callHandler(h, runCtx, rc)
 	output, endJob := rc.result()
@@ -83,8 +83,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if err := s.storeFor(w.job).RunUpdate(ctx, run); err != nil {
 		s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
 	}
-	cp := *run
-	s.emit(Event{Type: finishEvent(status), JobID: w.job.ID, Run: &cp})
+	s.emitRun(finishEvent(status), run)
 }
 
 // retry records the next attempt of a failed run and delays it by the

@@ -405,10 +405,10 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	}
 	cp := *run
 	if run.Status == RunSkipped {
-		s.emit(Event{Type: EventRunSkipped, JobID: id, Run: &cp})
+		s.emitRun(EventRunSkipped, run)
 		return &cp, nil
 	}
-	s.emit(Event{Type: EventRunSubmitted, JobID: id, Run: &cp})
+	s.emitRun(EventRunSubmitted, run)
 	s.submit(&work{job: job, run: run})
 	return &cp, nil
 }

@@ -136,13 +136,13 @@ func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason stri
 func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) {
 	switch r.Status {
 	case RunMissed:
-		s.emit(Event{Type: EventRunMissed, JobID: job.ID, Run: r})
+		s.emitRun(EventRunMissed, r)
 		return
 	case RunSkipped:
-		s.emit(Event{Type: EventRunSkipped, JobID: job.ID, Run: r})
+		s.emitRun(EventRunSkipped, r)
 		return
 	}
-	s.emit(Event{Type: EventRunSubmitted, JobID: job.ID, Run: r})
+	s.emitRun(EventRunSubmitted, r)
 	w := &work{job: job, run: r}
 	if at := s.jitter(w); at.After(now) {
 		s.delay(at, w)

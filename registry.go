@@ -26,13 +26,18 @@ type RunContext struct {
 	// arguments.
 	Args   json.RawMessage
 	Kwargs json.RawMessage
-	Logger *slog.Logger
 
+	log     *slog.Logger
 	mu      sync.Mutex
 	output  []byte
 	endJob  bool
 	maxOut  int
 	outDrop int
+}
+
+// Logger returns the scheduler's logger with the job and run ids attached.
+func (rc *RunContext) Logger() *slog.Logger {
+	return rc.log.With("job", rc.JobID, "run", rc.RunID)
 }
 
 // Output appends text to the run's recorded output (bounded to 64 KiB; the

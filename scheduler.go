@@ -260,6 +260,16 @@ func (s *Scheduler) emit(e Event) {
 	s.bus.emit(e)
 }
 
+// emitRun emits a run event with a snapshot of the run (workers keep
+// changing the original), only when someone listens.
+func (s *Scheduler) emitRun(t EventType, r *Run) {
+	if !s.bus.listening() {
+		return
+	}
+	cp := *r
+	s.emit(Event{Type: t, JobID: r.JobID, Run: &cp})
+}
+
 // kick wakes the dispatch loop early (a job changed).
 func (s *Scheduler) kick() {
 	select {

@@ -5,8 +5,10 @@
 package memory
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -31,9 +33,10 @@ type Store struct {
 	due    dueHeap
 	runs   map[string]*runEntry
 	byJob  map[string]*jobRuns
-	fifo   []*runEntry // every kept run, oldest first
+	fifo   []*runEntry // finished runs in the order they finished
 	head   int
 	active map[string]int // unfinished runs per job
+	seq    uint64
 }
 
 var _ sundial.Store = (*Store)(nil)
@@ -45,12 +48,14 @@ type entry struct {
 
 type runEntry struct {
 	run     *sundial.Run
+	seq     uint64 // insertion order
 	evicted bool
 }
 
 type jobRuns struct {
-	list []*runEntry
-	head int
+	list     []*runEntry // insertion order; evicted entries are skipped
+	head     int
+	finished int // finished runs kept
 }
 
 // New returns an empty store.
@@ -227,22 +232,37 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run) error {
 
 func (s *Store) insertRun(run *sundial.Run) {
 	cp := *run
-	re := &runEntry{run: &cp}
+	s.seq++
+	re := &runEntry{run: &cp, seq: s.seq}
 	s.runs[cp.ID] = re
-	if !cp.Status.Finished() {
-		s.active[cp.JobID]++
-	}
 	jr := s.byJob[cp.JobID]
 	if jr == nil {
 		jr = &jobRuns{}
 		s.byJob[cp.JobID] = jr
 	}
 	jr.list = append(jr.list, re)
-	s.fifo = append(s.fifo, re)
-	if len(jr.list)-jr.head > s.opts.RunsPerJob {
-		s.evictFrom(jr)
+	if cp.Status.Finished() {
+		s.retire(re, jr)
+	} else {
+		s.active[cp.JobID]++
 	}
-	for len(s.runs) > s.opts.MaxRuns && s.head < len(s.fifo) {
+}
+
+// retire enters a finished run into the eviction order and enforces both
+// bounds. Unfinished runs are never evicted: they still count against
+// max_instances.
+func (s *Store) retire(re *runEntry, jr *jobRuns) {
+	s.fifo = append(s.fifo, re)
+	jr.finished++
+	if jr.finished > s.opts.RunsPerJob {
+		for i := jr.head; i < len(jr.list); i++ {
+			if old := jr.list[i]; !old.evicted && old.run.Status.Finished() {
+				s.evict(old)
+				break
+			}
+		}
+	}
+	for len(s.fifo)-s.head > s.opts.MaxRuns {
 		old := s.fifo[s.head]
 		s.fifo[s.head] = nil
 		s.head++
@@ -254,17 +274,11 @@ func (s *Store) insertRun(run *sundial.Run) {
 		s.fifo = append([]*runEntry(nil), s.fifo[s.head:]...)
 		s.head = 0
 	}
+	s.compact(jr)
 }
 
-// evictFrom drops the oldest finished run of a job (unfinished ones are
-// kept: they still count against max_instances).
-func (s *Store) evictFrom(jr *jobRuns) {
-	for i := jr.head; i < len(jr.list); i++ {
-		if re := jr.list[i]; !re.evicted && re.run.Status.Finished() {
-			s.evict(re)
-			break
-		}
-	}
+// compact drops evicted runs from the front of a job's list.
+func (s *Store) compact(jr *jobRuns) {
 	for jr.head < len(jr.list) && jr.list[jr.head].evicted {
 		jr.list[jr.head] = nil
 		jr.head++
@@ -275,11 +289,15 @@ func (s *Store) evictFrom(jr *jobRuns) {
 	}
 }
 
+// evict forgets a finished run.
 func (s *Store) evict(re *runEntry) {
 	re.evicted = true
 	delete(s.runs, re.run.ID)
-	if !re.run.Status.Finished() {
-		s.active[re.run.JobID]--
+	if jr := s.byJob[re.run.JobID]; jr != nil {
+		jr.finished--
+		if jr.head < len(jr.list) && jr.list[jr.head] == re {
+			s.compact(jr)
+		}
 	}
 }
 
@@ -291,15 +309,19 @@ func (s *Store) RunUpdate(_ context.Context, run *sundial.Run) error {
 	if !ok {
 		return sundial.ErrRunNotFound
 	}
-	was := re.run.Status.Finished()
+	if re.run.Status.Finished() {
+		if !run.Status.Finished() {
+			return fmt.Errorf("run %s: %s cannot go back to %s", run.ID, re.run.Status, run.Status)
+		}
+		cp := *run
+		re.run = &cp
+		return nil
+	}
 	cp := *run
 	re.run = &cp
-	if now := cp.Status.Finished(); now != was {
-		if now {
-			s.active[cp.JobID]--
-		} else {
-			s.active[cp.JobID]++
-		}
+	if cp.Status.Finished() {
+		s.active[cp.JobID]--
+		s.retire(re, s.byJob[cp.JobID])
 	}
 	return nil
 }
@@ -326,7 +348,11 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 			src = jr.list[jr.head:]
 		}
 	} else {
-		src = s.fifo[s.head:]
+		src = make([]*runEntry, 0, len(s.runs))
+		for _, re := range s.runs {
+			src = append(src, re)
+		}
+		slices.SortFunc(src, func(a, b *runEntry) int { return cmp.Compare(a.seq, b.seq) })
 	}
 	var out []*sundial.Run
 	for i := len(src) - 1; i >= 0; i-- {
