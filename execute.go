@@ -18,14 +18,12 @@ func (s *Scheduler) execute(w *work) {
 		s.finish(ctx, w, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", job.Task, s.cfg.NodeID), "", nil)
 		return
 	}
-	runCtx := s.runCtx
-	var cancel context.CancelFunc
+	runCtx := s.runCtx // cancelled when a shutdown stops waiting
 	if job.Timeout > 0 {
+		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(runCtx, job.Timeout)
-	} else {
-		runCtx, cancel = context.WithCancel(runCtx)
+		defer cancel()
 	}
-	defer cancel()
 
 	run.Status = RunRunning
 	run.StartedAt = s.clock.Now()

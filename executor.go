@@ -45,6 +45,18 @@ func (e *executor) submit(w *work) {
 	e.cond.Signal()
 }
 
+// submitAll queues several runs under one lock.
+func (e *executor) submitAll(ws []*work) {
+	e.mu.Lock()
+	e.queue = append(e.queue, ws...)
+	e.mu.Unlock()
+	if len(ws) == 1 {
+		e.cond.Signal()
+	} else {
+		e.cond.Broadcast()
+	}
+}
+
 func (e *executor) worker() {
 	defer e.wg.Done()
 	for {

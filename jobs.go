@@ -25,7 +25,7 @@ func (s *Scheduler) AddJob(ctx context.Context, spec JobSpec) (*Job, error) {
 	}
 	s.emit(Event{Type: EventJobAdded, JobID: job.ID})
 	s.kick()
-	return job.clone(), nil
+	return job, nil // the store keeps its own copy
 }
 
 func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {

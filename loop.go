@@ -81,13 +81,20 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	if err != nil {
 		return false, fmt.Errorf("store %s: %w", name, err)
 	}
+	batch := map[*executor][]*work{}
 	for _, c := range claims {
 		for _, r := range c.Runs {
-			s.afterClaim(c.Job, r, now)
+			if w := s.afterClaim(c.Job, r, now); w != nil {
+				e := s.executorFor(w.job)
+				batch[e] = append(batch[e], w)
+			}
 		}
 		if c.Finished {
 			s.emit(Event{Type: EventJobRemoved, JobID: c.Job.ID})
 		}
+	}
+	for e, ws := range batch {
+		e.submitAll(ws)
 	}
 	return len(claims) >= s.cfg.ClaimBatch, nil
 }
@@ -132,31 +139,35 @@ func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason stri
 	}
 }
 
-// afterClaim emits the events of a recorded run and queues submitted ones.
-func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) {
+// afterClaim emits the events of a recorded run and returns the work to
+// submit now (nil for runs that do not execute, or start later).
+func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) *work {
 	switch r.Status {
 	case RunMissed:
 		s.emitRun(EventRunMissed, r)
-		return
+		return nil
 	case RunSkipped:
 		s.emitRun(EventRunSkipped, r)
-		return
+		return nil
 	}
 	s.emitRun(EventRunSubmitted, r)
 	w := &work{job: job, run: r}
 	if at := s.jitter(w); at.After(now) {
 		s.delay(at, w)
-		return
+		return nil
 	}
-	s.submit(w)
+	return w
+}
+
+func (s *Scheduler) executorFor(job *Job) *executor {
+	if e, ok := s.execs[job.Executor]; ok {
+		return e
+	}
+	return s.execs["default"]
 }
 
 func (s *Scheduler) submit(w *work) {
-	e, ok := s.execs[w.job.Executor]
-	if !ok {
-		e = s.execs["default"]
-	}
-	e.submit(w)
+	s.executorFor(w.job).submit(w)
 }
 
 // applyJitter delays a run by the trigger's jitter.

@@ -106,7 +106,9 @@ func randomHex(n int) string {
 // newRunID returns a run id unique across nodes: a random per-process
 // prefix and a sequence number.
 func (s *Scheduler) newRunID() string {
-	return s.runPrefix + strconv.FormatUint(s.runSeq.Add(1), 36)
+	var buf [40]byte
+	b := append(buf[:0], s.runPrefix...)
+	return string(strconv.AppendUint(b, s.runSeq.Add(1), 36))
 }
 
 // Tasks returns the task registry.
@@ -254,6 +256,9 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 func (s *Scheduler) Stop() { _ = s.Shutdown(context.Background()) }
 
 func (s *Scheduler) emit(e Event) {
+	if !s.bus.listening() {
+		return
+	}
 	if e.Time.IsZero() {
 		e.Time = s.clock.Now()
 	}
@@ -279,6 +284,9 @@ func (s *Scheduler) kick() {
 }
 
 func (s *Scheduler) jitter(w *work) time.Time {
+	if w.job.Trigger == nil || w.job.Trigger.Jitter() <= 0 {
+		return w.run.ScheduledAt
+	}
 	s.rndMu.Lock()
 	defer s.rndMu.Unlock()
 	return applyJitter(w.job, w.run.ScheduledAt, s.rnd)

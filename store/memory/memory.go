@@ -43,11 +43,13 @@ var _ sundial.Store = (*Store)(nil)
 
 type entry struct {
 	job   *sundial.Job
-	index int // position in due, -1 when not scheduled (paused)
+	key   int64  // job.NextRunTime in Unix nanoseconds, for cheap heap compares
+	order uint64 // insertion order, to break ties without comparing ids
+	index int    // position in due, -1 when not scheduled (paused)
 }
 
 type runEntry struct {
-	run     *sundial.Run
+	run     sundial.Run
 	seq     uint64 // insertion order
 	evicted bool
 }
@@ -90,7 +92,8 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 	}
 	job.Version = 1
 	p.Job.Version = 1
-	e := &entry{job: job, index: -1}
+	s.seq++
+	e := &entry{job: job, index: -1, order: s.seq}
 	s.jobs[job.ID] = e
 	s.schedule(e)
 	return nil
@@ -98,6 +101,7 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 
 func (s *Store) schedule(e *entry) {
 	if e.job.Scheduled() {
+		e.key = e.job.NextRunTime.UnixNano()
 		heap.Push(&s.due, e)
 	}
 }
@@ -202,8 +206,10 @@ func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]s
 		if e.job.NextRunTime.After(p.Now) {
 			break
 		}
-		claimed := *e.job // shallow: the stored job is replaced, never mutated
-		d := p.Decide(&claimed, s.active[e.job.ID])
+		// Stored jobs are replaced, never mutated, so the claim can hand out
+		// the stored pointer as the job "as it was when claimed".
+		claimed := e.job
+		d := p.Decide(claimed, s.active[claimed.ID])
 		for _, r := range d.Runs {
 			s.insertRun(r)
 		}
@@ -211,13 +217,14 @@ func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]s
 			heap.Pop(&s.due)
 			delete(s.jobs, e.job.ID)
 		} else {
-			next := *e.job
+			next := *claimed
 			next.NextRunTime = d.NextRunTime
 			next.Version++
 			e.job = &next
+			e.key = next.NextRunTime.UnixNano()
 			heap.Fix(&s.due, 0)
 		}
-		claims = append(claims, sundial.Claim{Job: &claimed, Runs: d.Runs, Finished: d.Finished})
+		claims = append(claims, sundial.Claim{Job: claimed, Runs: d.Runs, Finished: d.Finished})
 	}
 	return claims, nil
 }
@@ -231,20 +238,19 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run) error {
 }
 
 func (s *Store) insertRun(run *sundial.Run) {
-	cp := *run
 	s.seq++
-	re := &runEntry{run: &cp, seq: s.seq}
-	s.runs[cp.ID] = re
-	jr := s.byJob[cp.JobID]
+	re := &runEntry{run: *run, seq: s.seq}
+	s.runs[run.ID] = re
+	jr := s.byJob[run.JobID]
 	if jr == nil {
 		jr = &jobRuns{}
-		s.byJob[cp.JobID] = jr
+		s.byJob[run.JobID] = jr
 	}
 	jr.list = append(jr.list, re)
-	if cp.Status.Finished() {
+	if run.Status.Finished() {
 		s.retire(re, jr)
 	} else {
-		s.active[cp.JobID]++
+		s.active[run.JobID]++
 	}
 }
 
@@ -313,15 +319,13 @@ func (s *Store) RunUpdate(_ context.Context, run *sundial.Run) error {
 		if !run.Status.Finished() {
 			return fmt.Errorf("run %s: %s cannot go back to %s", run.ID, re.run.Status, run.Status)
 		}
-		cp := *run
-		re.run = &cp
+		re.run = *run
 		return nil
 	}
-	cp := *run
-	re.run = &cp
-	if cp.Status.Finished() {
-		s.active[cp.JobID]--
-		s.retire(re, s.byJob[cp.JobID])
+	re.run = *run
+	if run.Status.Finished() {
+		s.active[run.JobID]--
+		s.retire(re, s.byJob[run.JobID])
 	}
 	return nil
 }
@@ -334,7 +338,7 @@ func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
 	if !ok {
 		return nil, sundial.ErrRunNotFound
 	}
-	cp := *re.run
+	cp := re.run
 	return &cp, nil
 }
 
@@ -360,7 +364,7 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 		if re == nil || re.evicted || (p.Status != "" && re.run.Status != p.Status) {
 			continue
 		}
-		cp := *re.run
+		cp := re.run
 		out = append(out, &cp)
 		if p.Limit > 0 && len(out) >= p.Limit {
 			break
@@ -374,11 +378,10 @@ type dueHeap []*entry
 
 func (h dueHeap) Len() int { return len(h) }
 func (h dueHeap) Less(i, j int) bool {
-	a, b := h[i].job, h[j].job
-	if !a.NextRunTime.Equal(b.NextRunTime) {
-		return a.NextRunTime.Before(b.NextRunTime)
+	if h[i].key != h[j].key {
+		return h[i].key < h[j].key
 	}
-	return a.ID < b.ID
+	return h[i].order < h[j].order
 }
 func (h dueHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
