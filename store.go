@@ -100,8 +100,10 @@ type JobClaimDueParams struct {
 	Now   time.Time
 	Limit int
 	Node  string
-	// Decide is called for each due job with a copy of it and the number of
-	// its runs that are not finished (across every node sharing the store).
+	// Decide is called for each due job and the number of its runs that
+	// are not finished (across every node sharing the store). The job is a
+	// read-only snapshot: Decide must not modify it (the memory store hands
+	// out its stored value to keep claims cheap).
 	Decide func(job *Job, active int) ClaimDecision
 }
 
@@ -118,7 +120,7 @@ type ClaimDecision struct {
 
 // Claim is one job claimed by JobClaimDue with its recorded runs.
 type Claim struct {
-	Job      *Job // as it was when claimed (before advancing)
+	Job      *Job // as it was when claimed (before advancing); read-only
 	Runs     []*Run
 	Finished bool
 }
