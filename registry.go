@@ -23,7 +23,8 @@ type RunContext struct {
 	ScheduledAt time.Time
 	Attempt     int
 	// Args (a JSON array) and Kwargs (a JSON object) are the job's
-	// arguments.
+	// arguments. They are shared with the stored job: read them (or
+	// json.Unmarshal them), never modify them in place.
 	Args   json.RawMessage
 	Kwargs json.RawMessage
 

@@ -15,8 +15,9 @@ import (
 // arithmetic follows the injected Clock. Backends map their errors to
 // ErrJobNotFound, ErrConflict and ErrStale.
 type Store interface {
-	// JobAdd stores a new job; with Replace it replaces a job with the same
-	// id, otherwise a duplicate id is ErrConflict. The store sets Version.
+	// JobAdd stores a copy of a new job; with Replace it replaces a job with
+	// the same id, otherwise a duplicate id is ErrConflict. The store sets
+	// Version and writes it back into p.Job.
 	JobAdd(ctx context.Context, p JobAddParams) error
 	// JobGet returns a copy of the job, or ErrJobNotFound.
 	JobGet(ctx context.Context, id string) (*Job, error)
@@ -24,7 +25,9 @@ type Store interface {
 	// time (paused jobs last), then id.
 	JobList(ctx context.Context, p JobListParams) ([]*Job, error)
 	// JobUpdate replaces a stored job if its Version still matches the
-	// stored one (ErrStale otherwise) and bumps the version.
+	// stored one (ErrStale otherwise; ErrJobNotFound for an unknown id) and
+	// increases the version. Claims increase it too, so an update based on
+	// a read from before a claim is stale.
 	JobUpdate(ctx context.Context, job *Job) error
 	// JobRemove deletes a job (its run history stays), or ErrJobNotFound.
 	JobRemove(ctx context.Context, id string) error
@@ -34,7 +37,9 @@ type Store interface {
 	// are not paused; ok is false when there is none.
 	JobNextFireTime(ctx context.Context) (next time.Time, ok bool, err error)
 	// JobClaimDue claims the jobs due at p.Now (NextRunTime <= Now, not
-	// paused), earliest first, at most p.Limit. For each it calls p.Decide
+	// paused), earliest first, at most p.Limit (no bound when Limit <= 0).
+	// For each it calls p.Decide (which may be called again for the same
+	// job if a backend retries a transaction, so it has no side effects)
 	// and applies the decision atomically with the claim: the job's next
 	// fire time advances (or a finished job is removed) and the decided runs
 	// are recorded, so no fire is claimed twice.
@@ -47,7 +52,8 @@ type Store interface {
 	RunUpdate(ctx context.Context, run *Run) error
 	// RunGet returns a copy of a run, or ErrRunNotFound.
 	RunGet(ctx context.Context, id string) (*Run, error)
-	// RunList returns runs that match, newest first.
+	// RunList returns runs that match, newest (most recently inserted)
+	// first; an update does not make a run newer. Runs outlive their job.
 	RunList(ctx context.Context, p RunListParams) ([]*Run, error)
 }
 

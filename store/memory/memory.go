@@ -18,9 +18,11 @@ import (
 
 // Options bound the run history the store keeps.
 type Options struct {
-	// RunsPerJob is how many runs are kept per job. Default 100.
+	// RunsPerJob is how many finished runs are kept per job, the oldest
+	// finished first out. Default 100.
 	RunsPerJob int
-	// MaxRuns is how many runs are kept in all. Default 100 000.
+	// MaxRuns is how many finished runs are kept in all. Default 100 000.
+	// Unfinished runs are always kept: they count against max_instances.
 	MaxRuns int
 }
 
@@ -57,6 +59,8 @@ type runEntry struct {
 type jobRuns struct {
 	list     []*runEntry // insertion order; evicted entries are skipped
 	head     int
+	done     []*runEntry // finished runs in the order they finished
+	doneHead int
 	finished int // finished runs kept
 }
 
@@ -259,14 +263,19 @@ func (s *Store) insertRun(run *sundial.Run) {
 // max_instances.
 func (s *Store) retire(re *runEntry, jr *jobRuns) {
 	s.fifo = append(s.fifo, re)
+	jr.done = append(jr.done, re)
 	jr.finished++
-	if jr.finished > s.opts.RunsPerJob {
-		for i := jr.head; i < len(jr.list); i++ {
-			if old := jr.list[i]; !old.evicted && old.run.Status.Finished() {
-				s.evict(old)
-				break
-			}
+	for jr.finished > s.opts.RunsPerJob && jr.doneHead < len(jr.done) {
+		old := jr.done[jr.doneHead]
+		jr.done[jr.doneHead] = nil
+		jr.doneHead++
+		if !old.evicted {
+			s.evict(old)
 		}
+	}
+	if jr.doneHead > 64 && jr.doneHead*2 > len(jr.done) {
+		jr.done = append([]*runEntry(nil), jr.done[jr.doneHead:]...)
+		jr.doneHead = 0
 	}
 	for len(s.fifo)-s.head > s.opts.MaxRuns {
 		old := s.fifo[s.head]
