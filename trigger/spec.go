@@ -212,7 +212,14 @@ func nextBit(set uint64, v int) int {
 // false when no year up to maxYear has one.
 func (s *spec) nextWall(w int64) (int64, bool) {
 	y, mo, d, h, mi, sec := splitWall(w)
+	// The Gregorian calendar, weekdays and ISO weeks included, repeats
+	// every 400 years; a spec that does not restrict years and has matched
+	// no date in 401 of them never will.
+	giveUp := y + 401
 	for {
+		if s.years == nil && y > giveUp {
+			return 0, false
+		}
 		yy, ok := s.nextYear(y)
 		if !ok {
 			return 0, false
