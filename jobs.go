@@ -32,7 +32,8 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	now := s.clock.Now()
 	d := s.cfg.JobDefaults
 	job := &Job{
-		ID: spec.ID, Name: spec.Name, Task: spec.Task, Trigger: spec.Trigger,
+		ID: spec.ID, Name: spec.Name, Trigger: spec.Trigger,
+		Args: json.RawMessage("[]"), Kwargs: json.RawMessage("{}"),
 		Options:   *d,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -52,54 +53,26 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	if _, ok := s.stores[job.Store]; !ok {
 		return nil, bad("store", "%q is not configured; stores: %v", job.Store, s.storeNames)
 	}
-	if job.Task == "" {
+	if spec.Task == "" {
 		return nil, bad("task", "is required: the name of a registered task")
 	}
-	if _, ok := s.cfg.Tasks.Lookup(job.Task); !ok {
-		return nil, bad("task", "%q is not registered; registered: %v", job.Task, s.cfg.Tasks.Names())
-	}
-	var err error
-	if job.Args, err = encodeArgs(spec.Args, '[', "[]"); err != nil {
-		return nil, bad("args", "must be a JSON array: %v", err)
-	}
-	if job.Kwargs, err = encodeArgs(spec.Kwargs, '{', "{}"); err != nil {
-		return nil, bad("kwargs", "must be a JSON object: %v", err)
+	ch := JobChanges{
+		Task: &spec.Task, Args: spec.Args, Kwargs: spec.Kwargs,
+		MisfireGraceTime: spec.MisfireGraceTime, Coalesce: spec.Coalesce, Retry: spec.Retry,
+		Description: &spec.Description, Tags: &spec.Tags,
 	}
 	if spec.Executor != "" {
-		job.Executor = spec.Executor
+		ch.Executor = &spec.Executor
 	}
-	if _, ok := s.execs[job.Executor]; !ok {
-		return nil, bad("executor", "%q is not configured", job.Executor)
+	if spec.MaxInstances != 0 {
+		ch.MaxInstances = &spec.MaxInstances
 	}
-	if spec.MisfireGraceTime != nil {
-		if *spec.MisfireGraceTime < 0 {
-			job.MisfireGraceTime = nil
-		} else {
-			g := *spec.MisfireGraceTime
-			job.MisfireGraceTime = &g
-		}
+	if spec.Timeout != 0 {
+		ch.Timeout = &spec.Timeout
 	}
-	if spec.Coalesce != nil {
-		job.Coalesce = *spec.Coalesce
+	if err := s.applyChanges(job, ch); err != nil {
+		return nil, err
 	}
-	if spec.MaxInstances < 0 {
-		return nil, bad("max_instances", "must be at least 1, got %d", spec.MaxInstances)
-	} else if spec.MaxInstances > 0 {
-		job.MaxInstances = spec.MaxInstances
-	}
-	if spec.Timeout < 0 {
-		return nil, bad("timeout", "must not be negative")
-	} else if spec.Timeout > 0 {
-		job.Timeout = spec.Timeout
-	}
-	if spec.Retry != nil {
-		if spec.Retry.Attempts < 0 {
-			return nil, bad("retry.attempts", "must not be negative")
-		}
-		job.Retry = *spec.Retry
-	}
-	job.Description = spec.Description
-	job.Tags = append([]string(nil), spec.Tags...)
 	if job.Trigger == nil {
 		return nil, bad("trigger", "is required")
 	}
@@ -202,72 +175,81 @@ type JobChanges struct {
 // stays as it is.
 func (s *Scheduler) ModifyJob(ctx context.Context, id string, ch JobChanges) (*Job, error) {
 	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
-		bad := func(field, format string, args ...any) error {
-			return &JobError{JobID: id, Field: field, Reason: fmt.Sprintf(format, args...)}
-		}
-		if ch.Name != nil {
-			job.Name = *ch.Name
-		}
-		if ch.Task != nil {
-			if _, ok := s.cfg.Tasks.Lookup(*ch.Task); !ok {
-				return bad("task", "%q is not registered", *ch.Task)
-			}
-			job.Task = *ch.Task
-		}
-		if ch.Args != nil {
-			a, err := encodeArgs(ch.Args, '[', "[]")
-			if err != nil {
-				return bad("args", "must be a JSON array: %v", err)
-			}
-			job.Args = a
-		}
-		if ch.Kwargs != nil {
-			k, err := encodeArgs(ch.Kwargs, '{', "{}")
-			if err != nil {
-				return bad("kwargs", "must be a JSON object: %v", err)
-			}
-			job.Kwargs = k
-		}
-		if ch.Executor != nil {
-			if _, ok := s.execs[*ch.Executor]; !ok {
-				return bad("executor", "%q is not configured", *ch.Executor)
-			}
-			job.Executor = *ch.Executor
-		}
-		if ch.MisfireGraceTime != nil {
-			if *ch.MisfireGraceTime < 0 {
-				job.MisfireGraceTime = nil
-			} else {
-				g := *ch.MisfireGraceTime
-				job.MisfireGraceTime = &g
-			}
-		}
-		if ch.Coalesce != nil {
-			job.Coalesce = *ch.Coalesce
-		}
-		if ch.MaxInstances != nil {
-			if *ch.MaxInstances < 1 {
-				return bad("max_instances", "must be at least 1, got %d", *ch.MaxInstances)
-			}
-			job.MaxInstances = *ch.MaxInstances
-		}
-		if ch.Timeout != nil {
-			if *ch.Timeout < 0 {
-				return bad("timeout", "must not be negative")
-			}
-			job.Timeout = *ch.Timeout
-		}
-		if ch.Retry != nil {
-			job.Retry = *ch.Retry
-		}
-		if ch.Description != nil {
-			job.Description = *ch.Description
-		}
-		if ch.Tags != nil {
-			job.Tags = append([]string(nil), (*ch.Tags)...)
-		}
-		return nil
+		return s.applyChanges(job, ch)
 	})
+}
+
+// applyChanges validates and applies changes to a job; AddJob and
+// ModifyJob share it, so a field means and checks the same in both.
+func (s *Scheduler) applyChanges(job *Job, ch JobChanges) error {
+	bad := func(field, format string, args ...any) error {
+		return &JobError{JobID: job.ID, Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	if ch.Name != nil {
+		job.Name = *ch.Name
+	}
+	if ch.Task != nil {
+		if _, ok := s.cfg.Tasks.Lookup(*ch.Task); !ok {
+			return bad("task", "%q is not registered; registered: %v", *ch.Task, s.cfg.Tasks.Names())
+		}
+		job.Task = *ch.Task
+	}
+	if ch.Args != nil {
+		a, err := encodeArgs(ch.Args, '[', "[]")
+		if err != nil {
+			return bad("args", "must be a JSON array: %v", err)
+		}
+		job.Args = a
+	}
+	if ch.Kwargs != nil {
+		k, err := encodeArgs(ch.Kwargs, '{', "{}")
+		if err != nil {
+			return bad("kwargs", "must be a JSON object: %v", err)
+		}
+		job.Kwargs = k
+	}
+	if ch.Executor != nil {
+		if _, ok := s.execs[*ch.Executor]; !ok {
+			return bad("executor", "%q is not configured", *ch.Executor)
+		}
+		job.Executor = *ch.Executor
+	}
+	if ch.MisfireGraceTime != nil {
+		if *ch.MisfireGraceTime < 0 {
+			job.MisfireGraceTime = nil
+		} else {
+			g := *ch.MisfireGraceTime
+			job.MisfireGraceTime = &g
+		}
+	}
+	if ch.Coalesce != nil {
+		job.Coalesce = *ch.Coalesce
+	}
+	if ch.MaxInstances != nil {
+		if *ch.MaxInstances < 1 {
+			return bad("max_instances", "must be at least 1, got %d", *ch.MaxInstances)
+		}
+		job.MaxInstances = *ch.MaxInstances
+	}
+	if ch.Timeout != nil {
+		if *ch.Timeout < 0 {
+			return bad("timeout", "must not be negative")
+		}
+		job.Timeout = *ch.Timeout
+	}
+	if ch.Retry != nil {
+		if ch.Retry.Attempts < 0 {
+			return bad("retry.attempts", "must not be negative")
+		}
+		job.Retry = *ch.Retry
+	}
+	if ch.Description != nil {
+		job.Description = *ch.Description
+	}
+	if ch.Tags != nil {
+		job.Tags = append([]string(nil), (*ch.Tags)...)
+	}
+	return nil
 }
 
 // RescheduleJob gives a job a new trigger and recomputes its next fire time
