@@ -202,10 +202,25 @@ func (s *Store) JobNextFireTime(context.Context) (time.Time, bool, error) {
 // JobClaimDue claims due jobs, earliest first, applying each decision at
 // once under the store's lock.
 func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
+	var claims []sundial.Claim
+	for {
+		n := len(claims)
+		claims = s.claimSome(p, claims)
+		if len(claims)-n < claimChunk {
+			return claims, nil
+		}
+	}
+}
+
+// claimChunk bounds how many jobs one hold of the lock claims, so workers
+// recording runs are not starved during a large burst. Each job's claim is
+// atomic on its own; a batch never needed to be.
+const claimChunk = 256
+
+func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) []sundial.Claim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var claims []sundial.Claim
-	for len(s.due) > 0 && (p.Limit <= 0 || len(claims) < p.Limit) {
+	for k := 0; k < claimChunk && len(s.due) > 0 && (p.Limit <= 0 || len(claims) < p.Limit); k++ {
 		e := s.due[0]
 		if e.job.NextRunTime.After(p.Now) {
 			break
@@ -230,7 +245,7 @@ func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]s
 		}
 		claims = append(claims, sundial.Claim{Job: claimed, Runs: d.Runs, Finished: d.Finished})
 	}
-	return claims, nil
+	return claims
 }
 
 // RunInsert records a run.
