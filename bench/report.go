@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ type report struct {
 // record is one figure in the JSON lines output. N is the size of the
 // workload the figure was measured on: the number of jobs for scenarios that
 // have them, the number of timed runs a median was taken from otherwise.
+// Peer is "sundial" for ours, else "robfig", "gocron" or "quartz".
 type record struct {
 	Scenario string  `json:"scenario"`
 	N        int     `json:"n"`
@@ -29,6 +31,9 @@ type record struct {
 	Metric   string  `json:"metric"`
 	Value    float64 `json:"value"`
 	Unit     string  `json:"unit"`
+	// Bound is ">" when Value is only a lower bound (a peer stopped at
+	// the -cap bound); absent otherwise.
+	Bound string `json:"bound,omitempty"`
 }
 
 // table is a titled grid of cells printed with aligned columns, followed by
@@ -44,12 +49,13 @@ func newReport(out io.Writer) *report { return &report{out: out} }
 
 // machine prints what the figures were measured on.
 func (r *report) machine(e *env) {
-	mode := fmt.Sprintf("median of %d runs, %s each", e.runs, e.benchtime)
+	mode := fmt.Sprintf("next: median of %d runs, %s each; peer scenarios: one process per peer and size, %s window, adding bounded to %s",
+		e.runs, e.benchtime, e.dur, e.cap)
 	if e.quick {
 		mode += " (quick)"
 	}
-	r.printf("machine: %s/%s, %d CPUs (%s), %s; %s\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), mode)
+	r.printf("machine: %s/%s, %d CPUs (%s), GOMAXPROCS %d, %s, %s RAM; %s\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0), runtime.Version(), memTotal(), mode)
 }
 
 // add writes one record to the JSON output, if there is one.
@@ -57,9 +63,12 @@ func (r *report) add(rec record) {
 	if r.json == nil || r.err != nil {
 		return
 	}
-	b, err := json.Marshal(rec)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep "bound":">" readable
+	err := enc.Encode(rec)
 	if err == nil {
-		_, err = r.json.Write(append(b, '\n'))
+		_, err = r.json.Write(b.Bytes())
 	}
 	if err != nil {
 		r.err = fmt.Errorf("write json: %w", err)
@@ -116,4 +125,23 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// memTotal returns the machine's memory from /proc/meminfo, or "unknown".
+func memTotal() string {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
+				return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	return "unknown"
 }
