@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -62,79 +63,70 @@ func fillCronFields(given [8]string, has [8]bool) [8]string {
 func compileCron(exprs [8]string) (*spec, error) {
 	s := &spec{minYear: cronMin[fYear], maxYear: cronMax[fYear]}
 	for i, expr := range exprs {
-		vals, specials, err := parseCronField(i, expr)
+		set, all, specials, err := parseCronField(i, expr)
 		if err != nil {
 			return nil, err
 		}
+		lo := cronMin[i]
 		switch i {
 		case fYear:
-			if !allOf(vals, fYear) {
-				s.years = make([]uint64, (cronMax[fYear]-cronMin[fYear])/64+1)
-				for _, v := range vals {
-					off := v - cronMin[fYear]
-					s.years[off/64] |= 1 << (off % 64)
-				}
+			if !all {
+				s.years = set
 			}
 		case fMonth:
-			for _, v := range vals {
-				s.month |= 1 << v
-			}
+			s.month = uint16(set[0] << lo)
 		case fDay:
-			for _, v := range vals {
-				s.dom |= 1 << v
-			}
+			s.dom = uint32(set[0] << lo)
 			s.domSpecial = specials
 		case fWeek:
-			for _, v := range vals {
-				s.week |= 1 << v
-			}
-			s.weekAll = allOf(vals, fWeek)
+			s.week = set[0] << lo
+			s.weekAll = all
 		case fDOW:
-			for _, v := range vals {
-				s.dow |= 1 << ((v + 1) % 7) // 0 = Monday → bit 1
+			for v := range 7 { // 0 = Monday → bit 1 (time.Weekday numbering)
+				if set[0]&(1<<v) != 0 {
+					s.dow |= 1 << ((v + 1) % 7)
+				}
 			}
-			s.dowAll = allOf(vals, fDOW)
+			s.dowAll = all
 		case fHour:
-			for _, v := range vals {
-				s.hour |= 1 << v
-			}
+			s.hour = uint32(set[0])
 		case fMinute:
-			for _, v := range vals {
-				s.minute |= 1 << v
-			}
+			s.minute = set[0]
 		case fSecond:
-			for _, v := range vals {
-				s.second |= 1 << v
-			}
+			s.second = set[0]
 		}
 	}
 	s.finish()
 	return s, nil
 }
 
-func allOf(vals []int, field int) bool {
-	return len(vals) == cronMax[field]-cronMin[field]+1
-}
-
-// parseCronField parses one field expression into the sorted set of plain
-// values and the day tokens ("last", "3rd fri", "last sun").
-func parseCronField(field int, expr string) ([]int, []daySpecial, error) {
+// parseCronField parses one field expression into a bit set of its plain
+// values (bit v-min, enough words for the field's range), whether that set
+// is every value, and the day tokens ("last", "3rd fri", "last sun"). For
+// "*" in the year field the set is nil: every year matches.
+func parseCronField(field int, expr string) (set []uint64, all bool, specials []daySpecial, err error) {
 	name := cronFieldNames[field]
 	lo, hi := cronMin[field], cronMax[field]
-	set := make([]bool, hi-lo+1)
-	var specials []daySpecial
 	text := strings.TrimSpace(expr)
 	if text == "" {
-		return nil, nil, fieldErr(name, expr, "is empty; use * for every value")
+		return nil, false, nil, fieldErr(name, expr, "is empty; use * for every value")
+	}
+	if text == "*" && hi-lo >= 64 {
+		return nil, true, nil, nil // the year field: no set needed
+	}
+	set = make([]uint64, (hi-lo)/64+1)
+	if text == "*" {
+		set[0] = 1<<(hi-lo+1) - 1
+		return set, true, nil, nil
 	}
 	for _, part := range strings.Split(text, ",") {
 		el := strings.ToLower(strings.TrimSpace(part))
 		if el == "" {
-			return nil, nil, fieldErr(name, expr, "has an empty list element")
+			return nil, false, nil, fieldErr(name, expr, "has an empty list element")
 		}
 		if field == fDay {
 			if sp, ok, err := parseDayToken(el); err != nil {
-				return nil, nil, err
+				return nil, false, nil, err
 			} else if ok {
 				specials = append(specials, sp)
 				continue
@@ -142,19 +134,17 @@ func parseCronField(field int, expr string) ([]int, []daySpecial, error) {
 		}
 		first, last, step, err := parseCronRange(field, el)
 		if err != nil {
-			return nil, nil, err
+			return nil, false, nil, err
 		}
-		for v := first; v <= last; v += step {
-			set[v-lo] = true
-		}
-	}
-	var vals []int
-	for i, ok := range set {
-		if ok {
-			vals = append(vals, lo+i)
+		for v := first - lo; v <= last-lo; v += step {
+			set[v/64] |= 1 << (v % 64)
 		}
 	}
-	return vals, specials, nil
+	count := 0
+	for _, w := range set {
+		count += bits.OnesCount64(w)
+	}
+	return set, count == hi-lo+1, specials, nil
 }
 
 // parseDayToken reads the day-field tokens "last", "last <weekday>" and
