@@ -34,10 +34,9 @@ type Store struct {
 	jobs   map[string]*entry
 	due    dueHeap
 	runs   map[string]*runEntry
-	byJob  map[string]*jobRuns
+	byJob  map[string]*jobRuns // jobs with kept or unfinished runs
 	fifo   []*runEntry // finished runs in the order they finished
 	head   int
-	active map[string]int // unfinished runs per job
 	seq    uint64
 }
 
@@ -52,11 +51,14 @@ type entry struct {
 
 type runEntry struct {
 	run     sundial.Run
+	jr      *jobRuns
 	seq     uint64 // insertion order
 	evicted bool
 }
 
 type jobRuns struct {
+	jobID    string
+	active   int         // unfinished runs
 	list     []*runEntry // insertion order; evicted entries are skipped
 	head     int
 	done     []*runEntry // finished runs in the order they finished
@@ -74,7 +76,7 @@ func New(opts Options) *Store {
 	}
 	return &Store{
 		opts: opts, jobs: map[string]*entry{}, runs: map[string]*runEntry{},
-		byJob: map[string]*jobRuns{}, active: map[string]int{},
+		byJob: map[string]*jobRuns{},
 	}
 }
 
@@ -228,7 +230,11 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 		// Stored jobs are replaced, never mutated, so the claim can hand out
 		// the stored pointer as the job "as it was when claimed".
 		claimed := e.job
-		d := p.Decide(claimed, s.active[claimed.ID])
+		active := 0
+		if jr := s.byJob[claimed.ID]; jr != nil {
+			active = jr.active
+		}
+		d := p.Decide(claimed, active)
 		for _, r := range d.Runs {
 			s.insertRun(r)
 		}
@@ -258,18 +264,18 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run) error {
 
 func (s *Store) insertRun(run *sundial.Run) {
 	s.seq++
-	re := &runEntry{run: *run, seq: s.seq}
-	s.runs[run.ID] = re
 	jr := s.byJob[run.JobID]
 	if jr == nil {
-		jr = &jobRuns{}
+		jr = &jobRuns{jobID: run.JobID}
 		s.byJob[run.JobID] = jr
 	}
+	re := &runEntry{run: *run, jr: jr, seq: s.seq}
+	s.runs[run.ID] = re
 	jr.list = append(jr.list, re)
 	if run.Status.Finished() {
 		s.retire(re, jr)
 	} else {
-		s.active[run.JobID]++
+		jr.active++
 	}
 }
 
@@ -319,15 +325,18 @@ func (s *Store) compact(jr *jobRuns) {
 	}
 }
 
-// evict forgets a finished run.
+// evict forgets a finished run, and the job's run index once it holds
+// nothing (so one-shot jobs leave nothing behind).
 func (s *Store) evict(re *runEntry) {
 	re.evicted = true
 	delete(s.runs, re.run.ID)
-	if jr := s.byJob[re.run.JobID]; jr != nil {
-		jr.finished--
-		if jr.head < len(jr.list) && jr.list[jr.head] == re {
-			s.compact(jr)
-		}
+	jr := re.jr
+	jr.finished--
+	if jr.head < len(jr.list) && jr.list[jr.head] == re {
+		s.compact(jr)
+	}
+	if jr.active == 0 && jr.finished == 0 && s.byJob[jr.jobID] == jr {
+		delete(s.byJob, jr.jobID)
 	}
 }
 
@@ -348,8 +357,8 @@ func (s *Store) RunUpdate(_ context.Context, run *sundial.Run) error {
 	}
 	re.run = *run
 	if run.Status.Finished() {
-		s.active[run.JobID]--
-		s.retire(re, s.byJob[run.JobID])
+		re.jr.active--
+		s.retire(re, re.jr)
 	}
 	return nil
 }

@@ -1,0 +1,35 @@
+package memory
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
+)
+
+// Runs of one-shot jobs leave nothing behind once evicted: the per-job run
+// index is dropped with the job's last run.
+func TestRunIndexDoesNotLeak(t *testing.T) {
+	t.Parallel()
+	s := New(Options{RunsPerJob: 2, MaxRuns: 10})
+	ctx := context.Background()
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		id := "job-" + strconv.Itoa(i)
+		r := &sundial.Run{ID: "run-" + id, JobID: id, ScheduledAt: at, Attempt: 1, Status: sundial.RunSubmitted}
+		if err := s.RunInsert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Status = sundial.RunSucceeded
+		if err := s.RunUpdate(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.runs) != 10 || len(s.byJob) != 10 {
+		t.Fatalf("kept %d runs and %d job indexes, want 10 and 10", len(s.runs), len(s.byJob))
+	}
+}
