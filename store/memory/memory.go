@@ -30,14 +30,14 @@ type Options struct {
 type Store struct {
 	opts Options
 
-	mu     sync.Mutex
-	jobs   map[string]*entry
-	due    dueHeap
-	runs   map[string]*runEntry
-	byJob  map[string]*jobRuns // jobs with kept or unfinished runs
-	fifo   []*runEntry // finished runs in the order they finished
-	head   int
-	seq    uint64
+	mu    sync.Mutex
+	jobs  map[string]*entry
+	due   dueHeap
+	runs  map[string]*runEntry
+	byJob map[string]*jobRuns // jobs with kept or unfinished runs
+	fifo  []*runEntry         // finished runs in the order they finished
+	head  int
+	seq   uint64
 }
 
 var _ sundial.Store = (*Store)(nil)
