@@ -6,7 +6,6 @@ package memory
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -108,13 +107,13 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 func (s *Store) schedule(e *entry) {
 	if e.job.Scheduled() {
 		e.key = e.job.NextRunTime.UnixNano()
-		heap.Push(&s.due, e)
+		s.due.push(e)
 	}
 }
 
 func (s *Store) unschedule(e *entry) {
 	if e.index >= 0 {
-		heap.Remove(&s.due, e.index)
+		s.due.remove(e.index)
 	}
 }
 
@@ -187,7 +186,7 @@ func (s *Store) JobRemoveAll(context.Context) (int, error) {
 	defer s.mu.Unlock()
 	n := len(s.jobs)
 	s.jobs = map[string]*entry{}
-	s.due = nil
+	s.due = dueHeap{}
 	return n, nil
 }
 
@@ -195,10 +194,10 @@ func (s *Store) JobRemoveAll(context.Context) (int, error) {
 func (s *Store) JobNextFireTime(context.Context) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.due) == 0 {
+	if s.due.len() == 0 {
 		return time.Time{}, false, nil
 	}
-	return s.due[0].job.NextRunTime, true, nil
+	return s.due.top().job.NextRunTime, true, nil
 }
 
 // JobClaimDue claims due jobs, earliest first, applying each decision at
@@ -222,8 +221,8 @@ const claimChunk = 256
 func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) []sundial.Claim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := 0; k < claimChunk && len(s.due) > 0 && (p.Limit <= 0 || len(claims) < p.Limit); k++ {
-		e := s.due[0]
+	for k := 0; k < claimChunk && s.due.len() > 0 && (p.Limit <= 0 || len(claims) < p.Limit); k++ {
+		e := s.due.top()
 		if e.job.NextRunTime.After(p.Now) {
 			break
 		}
@@ -239,7 +238,7 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 			s.insertRun(r)
 		}
 		if d.Finished {
-			heap.Pop(&s.due)
+			s.due.remove(0)
 			delete(s.jobs, e.job.ID)
 		} else {
 			next := *claimed
@@ -247,7 +246,7 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 			next.Version++
 			e.job = &next
 			e.key = next.NextRunTime.UnixNano()
-			heap.Fix(&s.due, 0)
+			s.due.fix(0)
 		}
 		claims = append(claims, sundial.Claim{Job: claimed, Runs: d.Runs, Finished: d.Finished})
 	}
@@ -404,32 +403,4 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 		}
 	}
 	return out, nil
-}
-
-// dueHeap orders scheduled jobs by next fire time, then id.
-type dueHeap []*entry
-
-func (h dueHeap) Len() int { return len(h) }
-func (h dueHeap) Less(i, j int) bool {
-	if h[i].key != h[j].key {
-		return h[i].key < h[j].key
-	}
-	return h[i].order < h[j].order
-}
-func (h dueHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *dueHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *dueHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	e.index = -1
-	*h = old[:len(old)-1]
-	return e
 }
