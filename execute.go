@@ -87,6 +87,9 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 // retry records the next attempt of a failed run and delays it by the
 // job's backoff.
 func (s *Scheduler) retry(w *work) {
+	if s.State() == StateShutdown {
+		return // the failed run stands; nothing would ever start the retry
+	}
 	now := s.clock.Now()
 	prev := w.run
 	next := &Run{

@@ -292,3 +292,37 @@ func (b *syncBuffer) String() string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A run that fails while the scheduler shuts down is not followed by a
+// retry that nothing would ever start.
+func TestNoRetryAfterShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		started, release := make(chan struct{}), make(chan struct{})
+		reg := sundial.NewRegistry()
+		reg.Register("fail-late", func(ctx context.Context, _ *sundial.RunContext) error {
+			close(started)
+			<-release
+			return errors.New("gave up")
+		})
+		s := setup(t, sundial.Config{Tasks: reg})
+		if _, err := s.AddJob(context.Background(), sundial.JobSpec{ID: "j", Task: "fail-late",
+			Trigger: trigger.NewDate(time.Now()), Retry: &sundial.RetryPolicy{Attempts: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+		done := make(chan error)
+		go func() { done <- s.Shutdown(context.Background()) }()
+		synctest.Wait() // Shutdown is waiting for the running job
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		runs, _ := s.ListRuns(context.Background(), sundial.RunListParams{JobID: "j"})
+		if len(runs) != 1 || runs[0].Status != sundial.RunFailed {
+			for _, r := range runs {
+				t.Logf("%s attempt %d %s %s", r.ID, r.Attempt, r.Status, r.Reason)
+			}
+			t.Fatalf("%d runs after shutdown, want the one failed run", len(runs))
+		}
+	})
+}
