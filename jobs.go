@@ -76,7 +76,7 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	if job.Trigger == nil {
 		return nil, bad("trigger", "is required")
 	}
-	job.Trigger = anchor(job.Trigger, now)
+	job.Trigger = trigger.Anchor(job.Trigger, now)
 	switch {
 	case spec.Paused:
 		job.Paused = true
@@ -92,15 +92,6 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 		job.NextRunTime = next
 	}
 	return job, nil
-}
-
-// anchor fixes the start of an interval trigger without a start date, so
-// its grid survives restarts.
-func anchor(t trigger.Trigger, now time.Time) trigger.Trigger {
-	if it, ok := t.(*trigger.IntervalTrigger); ok {
-		return it.Anchor(now)
-	}
-	return t
 }
 
 func encodeArgs(v any, open byte, empty string) (json.RawMessage, error) {
@@ -259,7 +250,7 @@ func (s *Scheduler) RescheduleJob(ctx context.Context, id string, t trigger.Trig
 		return nil, &JobError{JobID: id, Field: "trigger", Reason: "is required"}
 	}
 	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
-		t := anchor(t, now)
+		t := trigger.Anchor(t, now)
 		next, ok := t.First(now)
 		if !ok {
 			return &JobError{JobID: id, Field: "trigger", Reason: "has no fire time left after " + trigger.FormatTime(now)}

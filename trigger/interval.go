@@ -172,3 +172,33 @@ func (it *IntervalTrigger) MarshalJSON() ([]byte, error) {
 	}
 	return o.bytes()
 }
+
+// Anchor returns t with every interval trigger in it that has no start date
+// (at the top or inside "and" / "or") anchored at now + period, so the grid
+// survives restarts. Triggers without such an interval are returned as they
+// are. Schedulers call it when a job is added or rescheduled.
+func Anchor(t Trigger, now time.Time) Trigger {
+	switch t := t.(type) {
+	case *IntervalTrigger:
+		return t.Anchor(now)
+	case *AndTrigger:
+		if kids, changed := anchorAll(t.children, now); changed {
+			return &AndTrigger{children: kids}
+		}
+	case *OrTrigger:
+		if kids, changed := anchorAll(t.children, now); changed {
+			return &OrTrigger{children: kids}
+		}
+	}
+	return t
+}
+
+func anchorAll(children []Trigger, now time.Time) ([]Trigger, bool) {
+	out := make([]Trigger, len(children))
+	changed := false
+	for i, c := range children {
+		out[i] = Anchor(c, now)
+		changed = changed || out[i] != c
+	}
+	return out, changed
+}

@@ -255,3 +255,20 @@ func TestWallInstants(t *testing.T) {
 		t.Errorf("plain: n=%d", n)
 	}
 }
+
+// Anchor reaches interval triggers inside combinators, so their grid is
+// fixed when the job is added rather than left on the Unix epoch.
+func TestAnchorInsideCombinators(t *testing.T) {
+	t.Parallel()
+	now := mustTime(t, "2024-05-01T12:00:07Z")
+	trig := Anchor(MustParse(`{"type":"or","triggers":[{"type":"cron","hour":"0"},{"type":"interval","minutes":10}]}`), now)
+	fires, _ := Upcoming(trig, now, 2)
+	want := []string{"2024-05-01T12:10:07+00:00", "2024-05-01T12:20:07+00:00"}
+	if !slices.Equal(fireStrings(fires), want) {
+		t.Fatalf("got %v, want %v", fireStrings(fires), want)
+	}
+	fixed := MustParse(`{"type":"cron","hour":"0"}`)
+	if Anchor(fixed, now) != fixed {
+		t.Error("a trigger without an unanchored interval was copied")
+	}
+}
