@@ -92,9 +92,9 @@ func (r RetryPolicy) delay(n int) time.Duration {
 	return d
 }
 
-// clone returns a deep copy so stores never share mutable state with
-// callers.
-func (j *Job) clone() *Job {
+// Clone returns a deep copy of the job, so stores never share mutable
+// state with callers.
+func (j *Job) Clone() *Job {
 	c := *j
 	c.Args = append(json.RawMessage(nil), j.Args...)
 	c.Kwargs = append(json.RawMessage(nil), j.Kwargs...)
@@ -105,9 +105,6 @@ func (j *Job) clone() *Job {
 	}
 	return &c
 }
-
-// Clone returns a deep copy of the job.
-func (j *Job) Clone() *Job { return j.clone() }
 
 // JobSpec describes a job to add. Empty fields take the scheduler's
 // defaults (Config.JobDefaults).
@@ -155,9 +152,6 @@ type JobSpec struct {
 // Ptr returns a pointer to v, for the optional fields of JobSpec.
 func Ptr[T any](v T) *T { return &v }
 
-// scheduled reports whether the job waits for a next fire time.
-func (j *Job) scheduled() bool { return !j.Paused && !j.NextRunTime.IsZero() }
-
 // Scheduled reports whether the job waits for a next fire time (it is not
 // paused).
-func (j *Job) Scheduled() bool { return j.scheduled() }
+func (j *Job) Scheduled() bool { return !j.Paused && !j.NextRunTime.IsZero() }

@@ -5,10 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
-
-	"github.com/sundial-scheduler/sundial/trigger"
 )
 
 // loop is the dispatch loop: one goroutine, one timer armed for the earliest
@@ -80,6 +77,9 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	})
 	if err != nil {
 		return false, fmt.Errorf("store %s: %w", name, err)
+	}
+	if len(claims) == 0 {
+		return false, nil
 	}
 	batch := map[*executor][]*work{}
 	for _, c := range claims {
@@ -168,14 +168,6 @@ func (s *Scheduler) executorFor(job *Job) *executor {
 
 func (s *Scheduler) submit(w *work) {
 	s.executorFor(w.job).submit(w)
-}
-
-// applyJitter delays a run by the trigger's jitter.
-func applyJitter(job *Job, fire time.Time, r *rand.Rand) time.Time {
-	if job.Trigger == nil || job.Trigger.Jitter() <= 0 {
-		return fire
-	}
-	return trigger.ApplyJitter(job.Trigger, fire, r)
 }
 
 // delayQueue holds runs that start later: retries and jittered fires.

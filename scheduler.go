@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sundial-scheduler/sundial/trigger"
 )
 
 // State is the scheduler's lifecycle state.
@@ -78,23 +80,13 @@ func New(cfg Config) (*Scheduler, error) {
 		shutdownCh: make(chan struct{}),
 		runPrefix:  randomHex(6) + "-",
 	}
-	var seed [16]byte
-	_, _ = rand.Read(seed[:])
-	s.rnd = mathrand.New(mathrand.NewPCG(beUint64(seed[:8]), beUint64(seed[8:])))
+	s.rnd = mathrand.New(mathrand.NewPCG(mathrand.Uint64(), mathrand.Uint64())) // randomly seeded
 	s.storeNames, s.stores = storeList(cfg)
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
 		s.execs[name] = newExecutor(name, n, s.execute)
 	}
 	return s, nil
-}
-
-func beUint64(b []byte) uint64 {
-	var v uint64
-	for _, c := range b {
-		v = v<<8 | uint64(c)
-	}
-	return v
 }
 
 func randomHex(n int) string {
@@ -283,11 +275,13 @@ func (s *Scheduler) kick() {
 	}
 }
 
+// jitter returns when a run starts: its fire time delayed by the
+// trigger's jitter, drawn from the scheduler's own random source.
 func (s *Scheduler) jitter(w *work) time.Time {
-	if w.job.Trigger == nil || w.job.Trigger.Jitter() <= 0 {
-		return w.run.ScheduledAt
+	if w.job.Trigger.Jitter() <= 0 {
+		return w.run.ScheduledAt // no lock on the hot path
 	}
 	s.rndMu.Lock()
 	defer s.rndMu.Unlock()
-	return applyJitter(w.job, w.run.ScheduledAt, s.rnd)
+	return trigger.ApplyJitter(w.job.Trigger, w.run.ScheduledAt, s.rnd)
 }

@@ -141,7 +141,7 @@ type RunListParams struct {
 // CompareJobs orders jobs as JobList returns them: by next fire time with
 // paused (unscheduled) jobs last, then by id.
 func CompareJobs(a, b *Job) int {
-	as, bs := a.scheduled(), b.scheduled()
+	as, bs := a.Scheduled(), b.Scheduled()
 	switch {
 	case as && !bs:
 		return -1
