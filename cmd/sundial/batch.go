@@ -112,12 +112,7 @@ func answerNext(line []byte) any {
 	}
 	trig, err := trigger.ParseIn(req.Trigger, time.UTC)
 	if err != nil {
-		field := "trigger"
-		var fe *trigger.FieldError
-		if errors.As(err, &fe) {
-			field = fe.Field
-		}
-		return newBatchError(req.ID, field, err)
+		return newBatchError(req.ID, triggerField(err), err)
 	}
 	fires, done := trigger.Upcoming(trig, start, count)
 	res := batchFires{ID: orNull(req.ID), Fires: make([]string, len(fires)), Done: done}
@@ -149,4 +144,14 @@ func wantType(field string) string {
 	default:
 		return "value"
 	}
+}
+
+// triggerField names the trigger key an error from trigger.Parse blames, or
+// "trigger" when it blames none.
+func triggerField(err error) string {
+	var fe *trigger.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return "trigger"
 }

@@ -133,12 +133,7 @@ func catchUp(def json.RawMessage, coalesce bool, graceSeconds *float64, nextRunT
 	}
 	trig, err := trigger.ParseIn(def, time.UTC)
 	if err != nil {
-		field := "trigger"
-		var fe *trigger.FieldError
-		if errors.As(err, &fe) {
-			field = fe.Field
-		}
-		return newBatchError(nil, field, err)
+		return newBatchError(nil, triggerField(err), err)
 	}
 	nextRun, err := time.Parse(time.RFC3339Nano, nextRunText)
 	if err != nil {
