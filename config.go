@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -41,8 +42,25 @@ type Config struct {
 	// Logger receives the scheduler's logs. Default: slog.Default().
 	Logger *slog.Logger
 
-	// NodeID names this scheduler in run records. Default: "local".
+	// NodeID names this scheduler in run records and in the store's node
+	// list; it must be unique among the schedulers sharing a store.
+	// Default: host name, process id and a random suffix, new at every
+	// start of the process.
 	NodeID string
+
+	// Version is reported in the store's node list. Default: "dev".
+	Version string
+
+	// LeaseTTL is how long the store counts this node alive after a
+	// heartbeat; heartbeats come every third of it. Runs of a node whose
+	// lease expired are taken over or marked interrupted by the others
+	// (Store.RunReap), and the node itself may no longer start or finish
+	// them. Default: 30s.
+	LeaseTTL time.Duration
+
+	// Retention prunes finished runs from the stores' history, checked
+	// every minute. Zero fields keep everything.
+	Retention Retention
 
 	// MaxSleep bounds how long the dispatch loop sleeps without reading the
 	// clock again, so clock steps and suspends are noticed. Default: 1s.
@@ -55,6 +73,13 @@ type Config struct {
 	// ClaimBatch bounds how many due jobs one store call claims.
 	// Default: 1000.
 	ClaimBatch int
+}
+
+// Retention is the run history policy: finished runs older than MaxAge
+// are deleted, and all but the newest MaxPerJob finished runs of each job.
+type Retention struct {
+	MaxAge    time.Duration
+	MaxPerJob int
 }
 
 // DefaultJobOptions are the job defaults shared by the library and the
@@ -98,7 +123,13 @@ func (cfg Config) withDefaults() Config {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.NodeID == "" {
-		cfg.NodeID = "local"
+		cfg.NodeID = defaultNodeID()
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 30 * time.Second
 	}
 	if cfg.MaxSleep <= 0 {
 		cfg.MaxSleep = time.Second
@@ -110,6 +141,16 @@ func (cfg Config) withDefaults() Config {
 		cfg.ClaimBatch = 1000
 	}
 	return cfg
+}
+
+// defaultNodeID names a process uniquely: host, pid and a random suffix
+// (pids repeat across restarts and containers).
+func defaultNodeID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(3))
 }
 
 // validate reports the first problem of a defaulted Config.

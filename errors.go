@@ -27,6 +27,15 @@ var (
 	ErrStale = errors.New("job changed concurrently")
 	// ErrTaskNotFound: no handler is registered under the task name.
 	ErrTaskNotFound = errors.New("task not registered")
+	// ErrDuplicateRun: a run with the same fire key (job id, scheduled
+	// time, attempt) or the same id is already recorded.
+	ErrDuplicateRun = errors.New("run already recorded for this fire")
+	// ErrMaxInstances: the job already has max_instances unfinished runs.
+	ErrMaxInstances = errors.New("max_instances reached")
+	// ErrLeaseLost: the node's lease has expired by the store's clock, or
+	// the run is no longer the node's (finished, interrupted or taken
+	// over by another node); the node must not start or finish it.
+	ErrLeaseLost = errors.New("lease lost")
 )
 
 // JobError rejects a job definition and names the field to blame, such as

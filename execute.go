@@ -28,6 +28,12 @@ func (s *Scheduler) execute(w *work) {
 	run.Status = RunRunning
 	run.StartedAt = s.clock.Now()
 	if err := s.storeFor(job).RunUpdate(ctx, run); err != nil {
+		if leaseLost(err) {
+			// Another node took the run over (or ended it) while this
+			// one was stalled: starting it now could run it twice.
+			s.log.Warn("run not started: this node no longer owns it", "job", job.ID, "run", run.ID, "err", err)
+			return
+		}
 		s.log.Error("record run start", "job", job.ID, "run", run.ID, "err", err)
 	}
 	rc := &RunContext{
@@ -79,7 +85,11 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 		run.Error = runErr.Error()
 	}
 	if err := s.storeFor(w.job).RunUpdate(ctx, run); err != nil {
-		s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
+		if leaseLost(err) {
+			s.log.Warn("run outcome not recorded: this node lost the run", "job", w.job.ID, "run", run.ID, "status", status, "err", err)
+		} else {
+			s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
+		}
 	}
 	s.emitRun(finishEvent(status), run)
 }
@@ -97,7 +107,7 @@ func (s *Scheduler) retry(w *work) {
 		Status: RunSubmitted, Reason: fmt.Sprintf("retry %d of %d", prev.Attempt, w.job.Retry.Attempts),
 		Manual: prev.Manual, Node: s.cfg.NodeID, CreatedAt: now,
 	}
-	if err := s.storeFor(w.job).RunInsert(context.Background(), next); err != nil {
+	if err := s.storeFor(w.job).RunInsert(context.Background(), next, 0); err != nil {
 		s.log.Error("record retry", "job", prev.JobID, "err", err)
 		return
 	}

@@ -55,10 +55,27 @@ type Options struct {
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// Retry re-runs failed runs with backoff.
 	Retry RetryPolicy `json:"retry"`
+	// Recovery says what becomes of a run whose node dies while it runs.
+	Recovery Recovery `json:"recovery,omitempty"`
 	// Description and Tags are for people and filters.
 	Description string   `json:"description,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 }
+
+// Recovery is a job's policy for runs lost with a node that died (kill -9,
+// lost machine) while they ran. A run that had not started yet is always
+// started by another node: nothing of it ran.
+type Recovery string
+
+// Recovery policies.
+const (
+	// RecoveryAbandon records the lost run as interrupted (the default;
+	// "" means the same).
+	RecoveryAbandon Recovery = "abandon"
+	// RecoveryRetry runs it once more on a live node, under the same run
+	// id, so an idempotent task can tell.
+	RecoveryRetry Recovery = "retry"
+)
 
 // RetryPolicy re-runs a failed (or timed-out) run. Attempts counts the
 // retries after the first try; zero means no retry. The delay before retry n
@@ -144,6 +161,8 @@ type JobSpec struct {
 	Timeout time.Duration
 	// Retry: nil for the default.
 	Retry *RetryPolicy
+	// Recovery: "" for the default.
+	Recovery Recovery
 
 	Description string
 	Tags        []string

@@ -359,20 +359,14 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	now := s.clock.Now()
 	run := s.newRun(job, now, RunSubmitted, "run now", now)
 	run.Manual = true
-	// Count unfinished runs, reading no more than max_instances of each
-	// kind. (Not atomic with the insert below; see the store notes.)
-	n := 0
-	for _, status := range []RunStatus{RunSubmitted, RunRunning} {
-		runs, err := st.RunList(ctx, RunListParams{JobID: id, Status: status, Limit: job.MaxInstances})
-		if err != nil {
-			return nil, err
-		}
-		n += len(runs)
-	}
-	if n >= job.MaxInstances {
+	// The store counts unfinished runs and inserts in one atomic step, so
+	// max_instances holds against claims and other nodes.
+	err = st.RunInsert(ctx, run, job.MaxInstances)
+	if errors.Is(err, ErrMaxInstances) {
 		run.Status, run.Reason = RunSkipped, fmt.Sprintf("run now: max_instances (%d) reached", job.MaxInstances)
+		err = st.RunInsert(ctx, run, 0)
 	}
-	if err := st.RunInsert(ctx, run); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("run job %q now: %w", id, err)
 	}
 	cp := *run

@@ -101,6 +101,15 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 
 // decide applies the catch-up rule and max_instances to one due job.
 func (s *Scheduler) decide(job *Job, active int, now time.Time) ClaimDecision {
+	if job.NextRunTime.IsZero() {
+		// Written by another program without a next fire time: compute
+		// the first one, as adding the job would have.
+		next, ok := job.Trigger.First(now)
+		if !ok {
+			s.log.Warn("job removed: its trigger has no fire time left", "job", job.ID)
+		}
+		return ClaimDecision{Finished: !ok, NextRunTime: next}
+	}
 	c := ComputeCatchUp(job.Trigger, job.Coalesce, job.MisfireGraceTime, job.NextRunTime, now)
 	var d ClaimDecision
 	_, registered := s.cfg.Tasks.Lookup(job.Task)

@@ -28,6 +28,8 @@ type Run struct {
 	// ID is unique; the task receives it as an idempotency key.
 	ID    string `json:"id"`
 	JobID string `json:"job_id"`
+	// Seq orders runs by insertion; the store assigns it.
+	Seq int64 `json:"seq"`
 	// ScheduledAt is the fire time; (JobID, ScheduledAt, Attempt) is unique.
 	ScheduledAt time.Time `json:"scheduled_at"`
 	// Attempt is 1 for the first try, 2 for the first retry, …
@@ -38,8 +40,13 @@ type Run struct {
 	// Manual marks a run started by "run now".
 	Manual bool `json:"manual,omitempty"`
 	// Coalesced counts the earlier due fires folded into this run.
-	Coalesced int    `json:"coalesced,omitempty"`
-	Node      string `json:"node,omitempty"`
+	Coalesced int `json:"coalesced,omitempty"`
+	// Node is the scheduler that owns (or owned) the run.
+	Node string `json:"node,omitempty"`
+	// Recoverable marks a run that another node may start again, under
+	// the same id, if its node dies while it runs (the job's recovery
+	// policy is "retry"); cleared once it has been taken over.
+	Recoverable bool `json:"recoverable,omitempty"`
 
 	CreatedAt  time.Time `json:"created_at"`
 	StartedAt  time.Time `json:"started_at,omitzero"`

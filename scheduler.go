@@ -47,6 +47,8 @@ type Scheduler struct {
 	state      State
 	loopCancel context.CancelFunc
 	loopDone   chan struct{}
+	bg         sync.WaitGroup // maintenance and store watchers
+	started    time.Time
 	delayed    delayQueue
 	shutdownCh chan struct{} // closed when Shutdown has finished
 
@@ -135,12 +137,18 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return ErrAlreadyRunning
 	}
 	s.state = StateRunning
+	s.started = s.clock.Now()
 	for _, e := range s.execs {
 		e.start()
 	}
 	go s.bus.run()
 	loopCtx, cancel := context.WithCancel(ctx)
 	s.loopCancel = cancel
+	// The first claim needs a live lease; a store that is down now is
+	// retried by the maintenance loop.
+	s.heartbeat(loopCtx)
+	s.watch(loopCtx)
+	s.bg.Go(func() { s.maintain(loopCtx) })
 	s.loopDone = make(chan struct{})
 	go s.loop(loopCtx, s.loopDone)
 	s.emit(Event{Type: EventSchedulerStarted})
@@ -212,6 +220,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	defer close(s.shutdownCh)
 
 	<-loopDone
+	s.bg.Wait()
 	for _, d := range s.takeDelayed() {
 		s.interrupt(d, "scheduler shut down before the run started")
 	}
@@ -236,6 +245,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.cancelRuns()
+	s.leave()
 	s.emit(Event{Type: EventSchedulerShutdown})
 	s.bus.close()
 	if err != nil {

@@ -6,14 +6,22 @@ import (
 	"time"
 )
 
-// Store keeps jobs and their run history. The scheduler is its only
-// consumer, so the interface lives here; each backend is a package of its own
-// (store/memory, store/sqlite, …) that every implementation proves against
-// the shared contract suite in store/storetest.
+// Store keeps jobs, their run history and the nodes that share it. The
+// scheduler is its only consumer, so the interface lives here; each backend
+// is a package of its own (store/memory, store/sqlite, …) that every
+// implementation proves against the shared contract suite in
+// store/storetest.
 //
-// Methods take the scheduler's notion of now as a parameter, so trigger
-// arithmetic follows the injected Clock. Backends map their errors to
-// ErrJobNotFound, ErrConflict and ErrStale.
+// Two clocks meet here. Trigger arithmetic follows the scheduler's Clock, so
+// methods that need it take now as a parameter. Leases (NodeHeartbeat,
+// RunUpdate, RunReap) are judged by the store's own clock (the database's
+// now(), Redis TIME), so nodes whose clocks disagree can neither steal nor
+// keep work.
+//
+// Backends map their errors to the sentinel errors of this package
+// (ErrJobNotFound, ErrConflict, ErrStale, ErrRunNotFound, ErrDuplicateRun,
+// ErrMaxInstances, ErrLeaseLost) and retry their own transient failures
+// (SQLite's "database is locked", serialization failures) before giving up.
 type Store interface {
 	// JobAdd stores a copy of a new job; with Replace it replaces a job with
 	// the same id, otherwise a duplicate id is ErrConflict. The store sets
@@ -34,7 +42,9 @@ type Store interface {
 	// JobRemoveAll deletes every job and returns how many there were.
 	JobRemoveAll(ctx context.Context) (int, error)
 	// JobNextFireTime returns the earliest next fire time of the jobs that
-	// are not paused; ok is false when there is none.
+	// are not paused; ok is false when there is none. A job that is not
+	// paused but has no next fire time (a row written by another program,
+	// see JobClaimDue) is due at once: next is the zero time.
 	JobNextFireTime(ctx context.Context) (next time.Time, ok bool, err error)
 	// JobClaimDue claims the jobs due at p.Now (NextRunTime <= Now, not
 	// paused), earliest first, at most p.Limit (no bound when Limit <= 0).
@@ -42,20 +52,87 @@ type Store interface {
 	// job if a backend retries a transaction, so it has no side effects)
 	// and applies the decision atomically with the claim: the job's next
 	// fire time advances (or a finished job is removed) and the decided runs
-	// are recorded, so no fire is claimed twice.
+	// are recorded (their Seq set), so no fire is claimed twice by any
+	// number of schedulers sharing the store.
+	//
+	// A job that is not paused and has a zero NextRunTime (inserted or
+	// updated with plain SQL, next_run_time left NULL) is claimed first,
+	// with the zero time: Decide computes its first fire time and records
+	// no run.
+	//
+	// The claiming node (p.Node) must hold a live lease (NodeHeartbeat);
+	// otherwise nothing is claimed and the error is ErrLeaseLost.
 	JobClaimDue(ctx context.Context, p JobClaimDueParams) ([]Claim, error)
 
 	// RunInsert records a run that was not created by a claim (run now,
-	// retries).
-	RunInsert(ctx context.Context, run *Run) error
-	// RunUpdate stores a run's new status and details.
-	RunUpdate(ctx context.Context, run *Run) error
+	// retries) and sets its Seq. A run whose id or fire key (JobID,
+	// ScheduledAt, Attempt) is already recorded is ErrDuplicateRun. When
+	// maxActive > 0 and the job already has that many unfinished runs
+	// (across every node), nothing is recorded and the error is
+	// ErrMaxInstances; the count and the insert are one atomic step.
+	RunInsert(ctx context.Context, run *Run, maxActive int) error
+	// RunUpdate stores new statuses and details of runs (several at once
+	// so busy schedulers write in batches). Each run is applied on its own
+	// and only while the stored run is unfinished, belongs to run.Node and
+	// that node's lease is live by the store's clock; otherwise the stored
+	// run is left alone and the error for it wraps ErrLeaseLost (or
+	// ErrRunNotFound). The returned error joins one *RunError per refused
+	// run; nil means every run was stored. JobID, ScheduledAt, Attempt,
+	// Node, Manual, Seq and CreatedAt keep their stored values.
+	RunUpdate(ctx context.Context, runs ...*Run) error
 	// RunGet returns a copy of a run, or ErrRunNotFound.
 	RunGet(ctx context.Context, id string) (*Run, error)
-	// RunList returns runs that match, newest (most recently inserted)
-	// first; an update does not make a run newer. Runs outlive their job.
+	// RunList returns runs that match, newest (highest Seq) first; an
+	// update does not make a run newer. Runs outlive their job.
 	RunList(ctx context.Context, p RunListParams) ([]*Run, error)
+	// RunPrune deletes finished runs by the retention policy and returns
+	// how many it deleted. Unfinished runs are never deleted.
+	RunPrune(ctx context.Context, p RunPruneParams) (int, error)
+	// RunReap ends the unfinished runs of nodes whose lease has expired by
+	// the store's clock (or that left, or never registered). A run that
+	// never started (submitted), or that was running and is Recoverable,
+	// is taken over by p.Node: same id, Node = p.Node, status submitted,
+	// Recoverable false, StartedAt cleared; the caller executes it. Every
+	// other such run becomes interrupted (FinishedAt = p.Now) with a reason.
+	// p.Node must hold a live lease (ErrLeaseLost otherwise).
+	RunReap(ctx context.Context, p RunReapParams) (RunReapResult, error)
+
+	// NodeHeartbeat registers a node or renews its lease: the store sets
+	// HeartbeatAt to its own now and LeaseUntil to now + ttl, and writes
+	// both back into node. Host, PID, Version and StartedAt are stored as
+	// given.
+	NodeHeartbeat(ctx context.Context, node *Node, ttl time.Duration) error
+	// NodeLeave ends a node's lease at once (its unfinished runs can be
+	// reaped without waiting) and removes it from NodeList. Unknown ids are
+	// not an error.
+	NodeLeave(ctx context.Context, id string) error
+	// NodeList returns the registered nodes by id, with LeaseUntil so
+	// callers tell live ones from lost ones. Nodes whose lease expired
+	// more than forget ago are deleted first (forget <= 0 keeps them).
+	NodeList(ctx context.Context, forget time.Duration) ([]*Node, error)
 }
+
+// Watcher is implemented by stores that learn of changes made elsewhere:
+// other nodes, or other programs writing the jobs table. Watch returns a
+// channel that receives a value (without blocking the store: it has room
+// for one) soon after jobs may have changed, until ctx is done. How soon is
+// the backend's promise: a notification (PostgreSQL LISTEN/NOTIFY, Redis
+// pub/sub) or a poll of a change counter at a configured interval.
+type Watcher interface {
+	Watch(ctx context.Context) <-chan struct{}
+}
+
+// RunError is one run that Store.RunUpdate refused.
+type RunError struct {
+	RunID string
+	Err   error // wraps ErrLeaseLost or ErrRunNotFound
+}
+
+// Error names the run.
+func (e *RunError) Error() string { return "run " + e.RunID + ": " + e.Err.Error() }
+
+// Unwrap returns the reason.
+func (e *RunError) Unwrap() error { return e.Err }
 
 // JobAddParams are the arguments of Store.JobAdd.
 type JobAddParams struct {
@@ -135,7 +212,52 @@ type Claim struct {
 type RunListParams struct {
 	JobID  string
 	Status RunStatus
-	Limit  int
+	Node   string
+	// From and To bound ScheduledAt: From <= ScheduledAt < To.
+	From, To time.Time
+	// BeforeSeq pages: only runs with Seq < BeforeSeq (the last Seq of
+	// the previous page); 0 starts at the newest.
+	BeforeSeq int64
+	Limit     int
+}
+
+// Matches reports whether a run passes the filters other than BeforeSeq
+// and Limit (for stores that filter in Go).
+func (p RunListParams) Matches(r *Run) bool {
+	return (p.JobID == "" || r.JobID == p.JobID) &&
+		(p.Status == "" || r.Status == p.Status) &&
+		(p.Node == "" || r.Node == p.Node) &&
+		(p.From.IsZero() || !r.ScheduledAt.Before(p.From)) &&
+		(p.To.IsZero() || r.ScheduledAt.Before(p.To))
+}
+
+// RunPruneParams is the retention policy of Store.RunPrune; zero fields do
+// not prune.
+type RunPruneParams struct {
+	// FinishedBefore deletes finished runs that finished before it.
+	FinishedBefore time.Time
+	// KeepPerJob keeps only the newest this many finished runs per job.
+	KeepPerJob int
+}
+
+// RunReapParams are the arguments of Store.RunReap.
+type RunReapParams struct {
+	// Node takes over the runs that may run again.
+	Node string
+	// Now is the scheduler's time, written as the FinishedAt of the runs
+	// it interrupts.
+	Now time.Time
+	// Limit bounds how many runs one call ends (no bound when <= 0).
+	Limit int
+}
+
+// RunReapResult lists what Store.RunReap did.
+type RunReapResult struct {
+	// Taken are runs now owned by the caller, status submitted, to be
+	// executed again under the same id.
+	Taken []*Run
+	// Interrupted are runs marked interrupted.
+	Interrupted []*Run
 }
 
 // CompareJobs orders jobs as JobList returns them: by next fire time with

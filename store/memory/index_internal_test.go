@@ -16,10 +16,13 @@ func TestRunIndexDoesNotLeak(t *testing.T) {
 	s := New(Options{RunsPerJob: 2, MaxRuns: 10})
 	ctx := context.Background()
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.NodeHeartbeat(ctx, &sundial.Node{ID: "n"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 1000 {
 		id := "job-" + strconv.Itoa(i)
-		r := &sundial.Run{ID: "run-" + id, JobID: id, ScheduledAt: at, Attempt: 1, Status: sundial.RunSubmitted}
-		if err := s.RunInsert(ctx, r); err != nil {
+		r := &sundial.Run{ID: "run-" + id, JobID: id, ScheduledAt: at, Attempt: 1, Status: sundial.RunSubmitted, Node: "n"}
+		if err := s.RunInsert(ctx, r, 0); err != nil {
 			t.Fatal(err)
 		}
 		r.Status = sundial.RunSucceeded

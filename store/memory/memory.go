@@ -7,7 +7,9 @@ package memory
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -37,6 +39,8 @@ type Store struct {
 	fifo  []*runEntry         // finished runs in the order they finished
 	head  int
 	seq   uint64
+	rseq  int64 // last Run.Seq handed out
+	nodes map[string]*sundial.Node
 }
 
 var _ sundial.Store = (*Store)(nil)
@@ -75,9 +79,13 @@ func New(opts Options) *Store {
 	}
 	return &Store{
 		opts: opts, jobs: map[string]*entry{}, runs: map[string]*runEntry{},
-		byJob: map[string]*jobRuns{},
+		byJob: map[string]*jobRuns{}, nodes: map[string]*sundial.Node{},
 	}
 }
+
+// now is the store's clock, which judges leases: the process clock, as the
+// store lives in the process.
+func now() time.Time { return time.Now() }
 
 // JobAdd stores a new job or replaces one.
 func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
@@ -105,7 +113,12 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 }
 
 func (s *Store) schedule(e *entry) {
-	if e.job.Scheduled() {
+	switch {
+	case e.job.Paused:
+	case e.job.NextRunTime.IsZero():
+		e.key = math.MinInt64 // its first fire time is still to compute
+		s.due.push(e)
+	default:
 		e.key = e.job.NextRunTime.UnixNano()
 		s.due.push(e)
 	}
@@ -203,6 +216,12 @@ func (s *Store) JobNextFireTime(context.Context) (time.Time, bool, error) {
 // JobClaimDue claims due jobs, earliest first, applying each decision at
 // once under the store's lock.
 func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
+	s.mu.Lock()
+	live := s.liveLocked(p.Node, now())
+	s.mu.Unlock()
+	if !live {
+		return nil, fmt.Errorf("claim as node %q: %w", p.Node, sundial.ErrLeaseLost)
+	}
 	var claims []sundial.Claim
 	for {
 		n := len(claims)
@@ -253,16 +272,32 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 	return claims
 }
 
-// RunInsert records a run.
-func (s *Store) RunInsert(_ context.Context, run *sundial.Run) error {
+// RunInsert records a run, refusing a duplicate fire and a run beyond
+// maxActive unfinished ones.
+func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, dup := s.runs[run.ID]; dup {
+		return fmt.Errorf("run %s: %w", run.ID, sundial.ErrDuplicateRun)
+	}
+	if jr := s.byJob[run.JobID]; jr != nil {
+		if maxActive > 0 && jr.active >= maxActive {
+			return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, jr.active, sundial.ErrMaxInstances)
+		}
+		for _, re := range jr.list[jr.head:] {
+			if re != nil && !re.evicted && re.run.Attempt == run.Attempt && re.run.ScheduledAt.Equal(run.ScheduledAt) {
+				return fmt.Errorf("job %s at %s attempt %d: %w", run.JobID, run.ScheduledAt, run.Attempt, sundial.ErrDuplicateRun)
+			}
+		}
+	}
 	s.insertRun(run)
 	return nil
 }
 
 func (s *Store) insertRun(run *sundial.Run) {
 	s.seq++
+	s.rseq++
+	run.Seq = s.rseq
 	jr := s.byJob[run.JobID]
 	if jr == nil {
 		jr = &jobRuns{jobID: run.JobID}
@@ -339,27 +374,44 @@ func (s *Store) evict(re *runEntry) {
 	}
 }
 
-// RunUpdate stores a run's new state.
-func (s *Store) RunUpdate(_ context.Context, run *sundial.Run) error {
+// RunUpdate stores runs' new states, each only while its node owns it.
+func (s *Store) RunUpdate(_ context.Context, runs ...*sundial.Run) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t := now()
+	var errs []error
+	for _, run := range runs {
+		if err := s.updateRun(run, t); err != nil {
+			errs = append(errs, &sundial.RunError{RunID: run.ID, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) updateRun(run *sundial.Run, t time.Time) error {
 	re, ok := s.runs[run.ID]
 	if !ok {
 		return sundial.ErrRunNotFound
 	}
-	if re.run.Status.Finished() {
-		if !run.Status.Finished() {
-			return fmt.Errorf("run %s: %s cannot go back to %s", run.ID, re.run.Status, run.Status)
-		}
-		re.run = *run
-		return nil
+	old := &re.run
+	if old.Status.Finished() || old.Node != run.Node || !s.liveLocked(old.Node, t) {
+		return sundial.ErrLeaseLost
 	}
-	re.run = *run
-	if run.Status.Finished() {
+	next := *run
+	next.JobID, next.ScheduledAt, next.Attempt = old.JobID, old.ScheduledAt, old.Attempt
+	next.Node, next.Manual, next.Seq, next.CreatedAt = old.Node, old.Manual, old.Seq, old.CreatedAt
+	re.run = next
+	if next.Status.Finished() {
 		re.jr.active--
 		s.retire(re, re.jr)
 	}
 	return nil
+}
+
+// liveLocked reports whether node holds a lease at t.
+func (s *Store) liveLocked(node string, t time.Time) bool {
+	n, ok := s.nodes[node]
+	return ok && n.LeaseUntil.After(t)
 }
 
 // RunGet returns a copy of a run.
@@ -388,12 +440,12 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 		for _, re := range s.runs {
 			src = append(src, re)
 		}
-		slices.SortFunc(src, func(a, b *runEntry) int { return cmp.Compare(a.seq, b.seq) })
+		slices.SortFunc(src, func(a, b *runEntry) int { return cmp.Compare(a.run.Seq, b.run.Seq) })
 	}
 	var out []*sundial.Run
 	for i := len(src) - 1; i >= 0; i-- {
 		re := src[i]
-		if re == nil || re.evicted || (p.Status != "" && re.run.Status != p.Status) {
+		if re == nil || re.evicted || (p.BeforeSeq > 0 && re.run.Seq >= p.BeforeSeq) || !p.Matches(&re.run) {
 			continue
 		}
 		cp := re.run
@@ -402,5 +454,102 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 			break
 		}
 	}
+	return out, nil
+}
+
+// RunPrune deletes finished runs older than the policy allows.
+func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, jr := range s.byJob {
+		kept := 0
+		for i := len(jr.list) - 1; i >= jr.head; i-- {
+			re := jr.list[i]
+			if re == nil || re.evicted || !re.run.Status.Finished() {
+				continue
+			}
+			kept++
+			old := !p.FinishedBefore.IsZero() && re.run.FinishedAt.Before(p.FinishedBefore)
+			if old || (p.KeepPerJob > 0 && kept > p.KeepPerJob) {
+				s.evict(re)
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// RunReap ends the unfinished runs of nodes that lost their lease.
+func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res sundial.RunReapResult
+	t := now()
+	if !s.liveLocked(p.Node, t) {
+		return res, fmt.Errorf("reap as node %q: %w", p.Node, sundial.ErrLeaseLost)
+	}
+	var lost []*runEntry
+	for _, re := range s.runs {
+		if !re.run.Status.Finished() && !s.liveLocked(re.run.Node, t) {
+			lost = append(lost, re)
+		}
+	}
+	slices.SortFunc(lost, func(a, b *runEntry) int { return cmp.Compare(a.run.Seq, b.run.Seq) })
+	for _, re := range lost {
+		if p.Limit > 0 && len(res.Taken)+len(res.Interrupted) >= p.Limit {
+			break
+		}
+		r := &re.run
+		if r.Status == sundial.RunSubmitted || r.Recoverable {
+			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
+			cp := *r
+			res.Taken = append(res.Taken, &cp)
+			continue
+		}
+		r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
+		r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+		re.jr.active--
+		s.retire(re, re.jr)
+		cp := *r
+		res.Interrupted = append(res.Interrupted, &cp)
+	}
+	return res, nil
+}
+
+// NodeHeartbeat registers a node or renews its lease.
+func (s *Store) NodeHeartbeat(_ context.Context, node *sundial.Node, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := now()
+	node.HeartbeatAt, node.LeaseUntil = t, t.Add(ttl)
+	cp := *node
+	s.nodes[node.ID] = &cp
+	return nil
+}
+
+// NodeLeave ends a node's lease and forgets it.
+func (s *Store) NodeLeave(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.nodes, id)
+	return nil
+}
+
+// NodeList returns the registered nodes by id.
+func (s *Store) NodeList(_ context.Context, forget time.Duration) ([]*sundial.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := now()
+	out := make([]*sundial.Node, 0, len(s.nodes))
+	for id, n := range s.nodes {
+		if forget > 0 && n.LeaseUntil.Before(t.Add(-forget)) {
+			delete(s.nodes, id)
+			continue
+		}
+		cp := *n
+		out = append(out, &cp)
+	}
+	slices.SortFunc(out, func(a, b *sundial.Node) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }

@@ -32,6 +32,9 @@ func setup(t *testing.T, opts memory.Options) *fixture {
 	t.Helper()
 	t.Parallel()
 	f := &fixture{t: t, store: memory.New(opts), now: base}
+	if err := f.store.NodeHeartbeat(t.Context(), &sundial.Node{ID: "n"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	job := &sundial.Job{ID: "a", Task: "t", Trigger: trigger.MustParse(`{"type": "interval", "minutes": 1}`),
 		NextRunTime: base, Options: sundial.Options{MaxInstances: 1}}
 	if err := f.store.JobAdd(t.Context(), sundial.JobAddParams{Job: job}); err != nil {
@@ -49,8 +52,8 @@ func (f *fixture) insert(job string, status sundial.RunStatus, n int) []string {
 		f.seq++
 		id := fmt.Sprintf("%s-%02d", job, f.seq)
 		at := base.Add(time.Duration(f.seq) * time.Second)
-		r := &sundial.Run{ID: id, JobID: job, ScheduledAt: at, Attempt: 1, Status: status, CreatedAt: at}
-		if err := f.store.RunInsert(f.t.Context(), r); err != nil {
+		r := &sundial.Run{ID: id, JobID: job, ScheduledAt: at, Attempt: 1, Status: status, Node: "n", CreatedAt: at}
+		if err := f.store.RunInsert(f.t.Context(), r, 0); err != nil {
 			f.t.Fatal(err)
 		}
 		ids = append(ids, id)
@@ -76,7 +79,7 @@ func (f *fixture) list(job string) []string {
 func (f *fixture) active() int {
 	f.t.Helper()
 	n := -1
-	_, err := f.store.JobClaimDue(f.t.Context(), sundial.JobClaimDueParams{Now: f.now, Limit: 10,
+	_, err := f.store.JobClaimDue(f.t.Context(), sundial.JobClaimDueParams{Now: f.now, Limit: 10, Node: "n",
 		Decide: func(job *sundial.Job, active int) sundial.ClaimDecision {
 			n = active
 			return sundial.ClaimDecision{NextRunTime: job.NextRunTime.Add(time.Minute)}

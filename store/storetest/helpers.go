@@ -198,7 +198,7 @@ func cloneRuns(runs []*sundial.Run) []*sundial.Run {
 func insertRuns(t *testing.T, st sundial.Store, runs ...*sundial.Run) {
 	t.Helper()
 	for _, r := range runs {
-		if err := st.RunInsert(t.Context(), r); err != nil {
+		if err := st.RunInsert(t.Context(), r, 0); err != nil {
 			t.Fatalf("RunInsert(%q): %v", r.ID, err)
 		}
 	}
@@ -238,11 +238,13 @@ func wantRunIDs(t *testing.T, st sundial.Store, p sundial.RunListParams, want ..
 var (
 	timeType = reflect.TypeFor[time.Time]()
 	rawType  = reflect.TypeFor[json.RawMessage]()
+	runType  = reflect.TypeFor[sundial.Run]()
 )
 
 // diff lists the differences between two values of the same type, one a
 // line, empty when they agree. Times are compared with Equal, JSON by value,
 // triggers by their canonical JSON, and a nil slice equals an empty one.
+// Run.Seq is left out.
 func diff(want, got any) string {
 	var d []string
 	diffValue(&d, "", reflect.ValueOf(want), reflect.ValueOf(got))
@@ -291,7 +293,8 @@ func diffValue(d *[]string, path string, w, g reflect.Value) {
 		diffValue(d, path, w.Elem(), g.Elem())
 	case reflect.Struct:
 		for i := range w.NumField() {
-			if f := w.Type().Field(i); f.IsExported() {
+			// Run.Seq is the store's to assign; testRunSeq checks it.
+			if f := w.Type().Field(i); f.IsExported() && !(w.Type() == runType && f.Name == "Seq") {
 				diffValue(d, path+"."+f.Name, w.Field(i), g.Field(i))
 			}
 		}
@@ -332,4 +335,15 @@ func jsonEqual(a, b []byte) bool {
 		return false
 	}
 	return reflect.DeepEqual(av, bv)
+}
+
+// heartbeat registers node id with a lease of ttl (negative for one that
+// has already expired).
+func heartbeat(t *testing.T, st sundial.Store, id string, ttl time.Duration) *sundial.Node {
+	t.Helper()
+	n := &sundial.Node{ID: id, Host: "host-" + id, PID: 42, Version: "test", StartedAt: base}
+	if err := st.NodeHeartbeat(t.Context(), n, ttl); err != nil {
+		t.Fatalf("NodeHeartbeat(%q): %v", id, err)
+	}
+	return n
 }

@@ -46,6 +46,12 @@ func Run(t *testing.T, newStore func(t *testing.T) sundial.Store) {
 		{"ActiveRuns", testActiveRuns},
 		{"RunHistory", testRunHistory},
 		{"Runs", testRuns},
+		{"RunInsert", testRunInsert},
+		{"RunUpdate", testRunUpdate},
+		{"RunQueries", testRunQueries},
+		{"Nodes", testNodes},
+		{"RunReap", testRunReap},
+		{"Unscheduled", testUnscheduled},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
@@ -63,7 +69,13 @@ func (s suite) run(t *testing.T, name string, fn func(t *testing.T, st sundial.S
 	t.Helper()
 	t.Run(name, func(t *testing.T) {
 		t.Parallel()
-		fn(t, s.newStore(t))
+		st := s.newStore(t)
+		// Claims and run updates need a live node: the suite's nodes hold
+		// leases for an hour.
+		for i := range 10 {
+			heartbeat(t, st, fmt.Sprintf("node-%d", i), time.Hour)
+		}
+		fn(t, st)
 	})
 }
 
@@ -1033,9 +1045,10 @@ func testRuns(s suite, t *testing.T) {
 			wantRunIDs(t, st, tc.p, tc.want...)
 		}
 		// An update does not make a run newer.
-		r1 := getRun(t, st, "r1")
-		r1.Status = sundial.RunInterrupted
-		updateRun(t, st, r1)
+		r4 := getRun(t, st, "r4")
+		r4.Status = sundial.RunInterrupted
+		updateRun(t, st, r4)
 		wantRunIDs(t, st, sundial.RunListParams{JobID: "a"}, "r4", "r3", "r1")
+		wantRunIDs(t, st, sundial.RunListParams{}, "r5", "r4", "r3", "r2", "r1")
 	})
 }

@@ -1,0 +1,161 @@
+package sundial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// reapLimit bounds how many lost runs one reap takes per store.
+const reapLimit = 1000
+
+// nodeInfo describes this scheduler for the stores' node lists.
+func (s *Scheduler) nodeInfo() *Node {
+	host, _ := os.Hostname()
+	return &Node{ID: s.cfg.NodeID, Host: host, PID: os.Getpid(), Version: s.cfg.Version, StartedAt: s.started}
+}
+
+// heartbeat renews this node's lease in every store, each call bounded by
+// a third of the lease so a slow store cannot stall the others.
+func (s *Scheduler) heartbeat(ctx context.Context) {
+	for _, name := range s.storeNames {
+		hctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
+		err := s.stores[name].NodeHeartbeat(hctx, s.nodeInfo(), s.cfg.LeaseTTL)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("renew node lease", "store", name, "node", s.cfg.NodeID, "err", err)
+		}
+	}
+}
+
+// maintain keeps the node's lease, takes over the runs of lost nodes and
+// prunes history, until ctx is done.
+func (s *Scheduler) maintain(ctx context.Context) {
+	beat := time.NewTicker(s.cfg.LeaseTTL / 3)
+	defer beat.Stop()
+	reap := time.NewTicker(max(s.cfg.MaxSleep, time.Second))
+	defer reap.Stop()
+	prune := time.NewTicker(time.Minute)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			s.heartbeat(ctx)
+		case <-reap.C:
+			if s.State() == StateRunning {
+				s.reap(ctx)
+			}
+		case <-prune.C:
+			s.prune(ctx)
+		}
+	}
+}
+
+// reap ends the runs that lost nodes left unfinished: runs that may run
+// again are executed here, under their ids; the others are interrupted.
+func (s *Scheduler) reap(ctx context.Context) {
+	for _, name := range s.storeNames {
+		st := s.stores[name]
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
+		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.clock.Now(), Limit: reapLimit})
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("take over lost runs", "store", name, "err", err)
+			}
+			continue
+		}
+		for _, r := range res.Interrupted {
+			s.log.Warn("run interrupted: its node was lost", "job", r.JobID, "run", r.ID, "node", r.Node)
+			s.emitRun(EventRunInterrupted, r)
+		}
+		for _, r := range res.Taken {
+			s.takeOver(ctx, st, r)
+		}
+	}
+}
+
+// takeOver executes a run taken from a lost node, or interrupts it when
+// its job is gone.
+func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
+	job, err := st.JobGet(ctx, r.JobID)
+	if err != nil {
+		r.Status, r.FinishedAt = RunInterrupted, s.clock.Now()
+		r.Reason = fmt.Sprintf("taken over from a lost node, but the job cannot be read: %v", err)
+		if err := st.RunUpdate(ctx, r); err != nil {
+			s.log.Error("record lost run", "job", r.JobID, "run", r.ID, "err", err)
+		}
+		s.emitRun(EventRunInterrupted, r)
+		return
+	}
+	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
+	s.emitRun(EventRunSubmitted, r)
+	s.submit(&work{job: job, run: r})
+}
+
+// prune applies the retention policy to every store.
+func (s *Scheduler) prune(ctx context.Context) {
+	p := s.cfg.Retention
+	if p.MaxAge <= 0 && p.MaxPerJob <= 0 {
+		return
+	}
+	params := RunPruneParams{KeepPerJob: p.MaxPerJob}
+	if p.MaxAge > 0 {
+		params.FinishedBefore = s.clock.Now().Add(-p.MaxAge)
+	}
+	for _, name := range s.storeNames {
+		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := s.stores[name].RunPrune(pctx, params)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("prune run history", "store", name, "err", err)
+		case n > 0:
+			s.log.Debug("pruned run history", "store", name, "runs", n)
+		}
+	}
+}
+
+// leave ends this node's lease in every store, so others take over at once
+// whatever it leaves behind.
+func (s *Scheduler) leave() {
+	for _, name := range s.storeNames {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.stores[name].NodeLeave(ctx, s.cfg.NodeID); err != nil {
+			s.log.Warn("leave store", "store", name, "err", err)
+		}
+		cancel()
+	}
+}
+
+// watch wakes the dispatch loop whenever a store reports that jobs changed
+// elsewhere, until ctx is done.
+func (s *Scheduler) watch(ctx context.Context) {
+	for _, name := range s.storeNames {
+		w, ok := s.stores[name].(Watcher)
+		if !ok {
+			continue
+		}
+		ch := w.Watch(ctx)
+		s.bg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ch:
+					s.kick()
+				}
+			}
+		})
+	}
+}
+
+// leaseLost reports whether a store refused a run update because this node
+// no longer owns the run.
+func leaseLost(err error) bool {
+	return errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrRunNotFound)
+}
