@@ -9,39 +9,61 @@ import (
 
 const maxOutput = 64 << 10
 
-// execute runs one submitted run on an executor worker.
-func (s *Scheduler) execute(w *work) {
-	job, run := w.job, w.run
+// executeBatch runs the runs one worker took, in turn. Their starts are
+// recorded in one store write and their outcomes in another (per store),
+// so a backlog costs two writes per batch rather than two per run. A run
+// whose start the store refuses (another node took it over while this one
+// was stalled) is not started.
+func (s *Scheduler) executeBatch(ws []*work) {
 	ctx := context.Background()
-	h, ok := s.cfg.Tasks.Lookup(job.Task)
-	if !ok {
-		s.finish(ctx, w, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", job.Task, s.cfg.NodeID), "", nil)
-		return
+	now := s.clock.Now()
+	ready := ws[:0]
+	for _, w := range ws {
+		h, ok := s.cfg.Tasks.Lookup(w.job.Task)
+		if !ok {
+			s.finish(ctx, w, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", w.job.Task, s.cfg.NodeID), "", nil)
+			continue
+		}
+		w.handler = h
+		w.run.Status, w.run.StartedAt = RunRunning, now
+		ready = append(ready, w)
 	}
+	started := s.record(ctx, ready, true)
+	for _, w := range started {
+		s.runHandler(w)
+	}
+	s.record(ctx, started, false)
+	for _, w := range started {
+		run, job := w.run, w.job
+		s.emitRun(finishEvent(run.Status), run)
+		if w.endJob {
+			if err := s.RemoveJob(ctx, job.ID); err != nil && !errors.Is(err, ErrJobNotFound) {
+				s.log.Error("end schedule", "job", job.ID, "err", err)
+			}
+		}
+		if (run.Status == RunFailed || run.Status == RunTimedOut) && run.Attempt <= job.Retry.Attempts && !w.endJob {
+			s.retry(w)
+		}
+	}
+}
+
+// runHandler runs one started run's handler and sets its outcome on the
+// run (recorded by the caller).
+func (s *Scheduler) runHandler(w *work) {
+	job, run := w.job, w.run
 	runCtx := s.runCtx // cancelled when a shutdown stops waiting
 	if job.Timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(runCtx, job.Timeout)
 		defer cancel()
 	}
-
-	run.Status = RunRunning
 	run.StartedAt = s.clock.Now()
-	if err := s.storeFor(job).RunUpdate(ctx, run); err != nil {
-		if leaseLost(err) {
-			// Another node took the run over (or ended it) while this
-			// one was stalled: starting it now could run it twice.
-			s.log.Warn("run not started: this node no longer owns it", "job", job.ID, "run", run.ID, "err", err)
-			return
-		}
-		s.log.Error("record run start", "job", job.ID, "run", run.ID, "err", err)
-	}
 	rc := &RunContext{
 		JobID: job.ID, RunID: run.ID, ScheduledAt: run.ScheduledAt, Attempt: run.Attempt,
 		Args: job.Args, Kwargs: job.Kwargs, maxOut: maxOutput,
 		log: s.log,
 	}
-	err := callHandler(h, runCtx, rc)
+	err := callHandler(w.handler, runCtx, rc)
 	output, endJob := rc.result()
 
 	status, reason := RunSucceeded, ""
@@ -54,15 +76,97 @@ func (s *Scheduler) execute(w *work) {
 	default:
 		status = RunFailed
 	}
-	s.finish(ctx, w, status, reason, output, err)
-	if endJob {
-		if err := s.RemoveJob(ctx, job.ID); err != nil && !errors.Is(err, ErrJobNotFound) {
-			s.log.Error("end schedule", "job", job.ID, "err", err)
+	run.Status, run.Reason, run.Output = status, reason, output
+	run.FinishedAt = s.clock.Now()
+	if err != nil {
+		run.Error = err.Error()
+	}
+	w.endJob = endJob
+}
+
+// record writes the runs' current state to their stores, one write per
+// store, and returns the works whose runs were accepted. starting says
+// whether this is the record of their start (for the log).
+func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*work {
+	if len(ws) == 0 {
+		return ws
+	}
+	var lost map[string]error
+	groups := [][]*work{ws}
+	if !oneStore(s, ws) {
+		byStore := map[Store][]*work{}
+		for _, w := range ws {
+			st := s.storeFor(w.job)
+			byStore[st] = append(byStore[st], w)
+		}
+		groups = groups[:0]
+		for _, g := range byStore {
+			groups = append(groups, g)
 		}
 	}
-	if (status == RunFailed || status == RunTimedOut) && run.Attempt <= job.Retry.Attempts && !endJob {
-		s.retry(w)
+	for _, g := range groups {
+		runs := make([]*Run, len(g))
+		for i, w := range g {
+			runs[i] = w.run
+		}
+		err := s.storeFor(g[0].job).RunUpdate(ctx, runs...)
+		for _, e := range leaves(err) {
+			var re *RunError
+			if errors.As(e, &re) && leaseLost(re) {
+				if lost == nil {
+					lost = map[string]error{}
+				}
+				lost[re.RunID] = re
+			} else {
+				s.log.Error("record runs", "starting", starting, "runs", len(runs), "err", e)
+			}
+		}
 	}
+	if len(lost) == 0 {
+		return ws
+	}
+	kept := ws[:0]
+	for _, w := range ws {
+		err, gone := lost[w.run.ID]
+		switch {
+		case !gone:
+			kept = append(kept, w)
+		case starting:
+			// Another node took the run over (or ended it) while this
+			// one was stalled: starting it now could run it twice.
+			s.log.Warn("run not started: this node no longer owns it", "job", w.job.ID, "run", w.run.ID, "err", err)
+		default:
+			s.log.Warn("run outcome not recorded: this node lost the run", "job", w.job.ID, "run", w.run.ID, "status", w.run.Status, "err", err)
+			kept = append(kept, w)
+		}
+	}
+	return kept
+}
+
+// oneStore reports whether every run of ws lives in one store.
+func oneStore(s *Scheduler, ws []*work) bool {
+	st := s.storeFor(ws[0].job)
+	for _, w := range ws[1:] {
+		if s.storeFor(w.job) != st {
+			return false
+		}
+	}
+	return true
+}
+
+// leaves flattens an errors.Join tree.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // callHandler runs the handler, turning a panic into an error that carries

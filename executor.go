@@ -6,10 +6,12 @@ import (
 
 // executor is a named worker pool: a fixed number of goroutines take runs
 // from an unbounded FIFO queue, so the dispatch loop never blocks on it.
+// When a backlog builds up, a worker takes its share of it (up to
+// maxTake) at once, so that the runs' records are written in batches.
 type executor struct {
 	name    string
 	workers int
-	exec    func(*work)
+	exec    func([]*work)
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -23,9 +25,19 @@ type executor struct {
 type work struct {
 	job *Job
 	run *Run
+	own Run // the run's storage when the work holds its own copy
+
+	handler Handler // set when the run starts
+	endJob  bool    // the handler ended the job's schedule
 }
 
-func newExecutor(name string, workers int, exec func(*work)) *executor {
+// maxTake bounds how many queued runs one worker takes at once. A run
+// taken waits for the ones before it in the worker's batch, so the bound
+// is small; a worker takes more than one only from a backlog of more than
+// one per worker.
+const maxTake = 32
+
+func newExecutor(name string, workers int, exec func([]*work)) *executor {
 	e := &executor{name: name, workers: workers, exec: exec}
 	e.cond = sync.NewCond(&e.mu)
 	return e
@@ -59,28 +71,41 @@ func (e *executor) submitAll(ws []*work) {
 
 func (e *executor) worker() {
 	defer e.wg.Done()
+	var batch []*work
 	for {
-		e.mu.Lock()
-		for e.head == len(e.queue) && !e.stopping {
-			e.cond.Wait()
-		}
-		if e.head == len(e.queue) {
-			e.mu.Unlock()
+		batch = e.take(batch[:0])
+		if len(batch) == 0 {
 			return
 		}
-		w := e.queue[e.head]
-		e.queue[e.head] = nil
-		e.head++
-		if e.head == len(e.queue) {
-			e.queue, e.head = e.queue[:0], 0
-		} else if e.head > 1024 && e.head*2 > len(e.queue) {
-			n := copy(e.queue, e.queue[e.head:])
-			clear(e.queue[n:])
-			e.queue, e.head = e.queue[:n], 0
-		}
-		e.mu.Unlock()
-		e.exec(w)
+		e.exec(batch)
+		clear(batch)
 	}
+}
+
+// take waits for queued runs and appends the worker's share to buf;
+// nothing once the executor is stopping and its queue is empty.
+func (e *executor) take(buf []*work) []*work {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.head == len(e.queue) && !e.stopping {
+		e.cond.Wait()
+	}
+	queued := len(e.queue) - e.head
+	if queued == 0 {
+		return buf
+	}
+	k := min(maxTake, max(1, queued/e.workers))
+	buf = append(buf, e.queue[e.head:e.head+k]...)
+	clear(e.queue[e.head : e.head+k])
+	e.head += k
+	if e.head == len(e.queue) {
+		e.queue, e.head = e.queue[:0], 0
+	} else if e.head > 1024 && e.head*2 > len(e.queue) {
+		n := copy(e.queue, e.queue[e.head:])
+		clear(e.queue[n:])
+		e.queue, e.head = e.queue[:n], 0
+	}
+	return buf
 }
 
 // drain stops accepting and returns the runs still queued (not started).

@@ -86,7 +86,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.storeNames, s.stores = storeList(cfg)
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
-		s.execs[name] = newExecutor(name, n, s.execute)
+		s.execs[name] = newExecutor(name, n, s.executeBatch)
 	}
 	return s, nil
 }
