@@ -160,7 +160,9 @@ func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) *work {
 		return nil
 	}
 	s.emitRun(EventRunSubmitted, r)
-	w := &work{job: job, run: r}
+	// The claimed run is the store's: the worker changes its own copy.
+	w := &work{job: job, own: *r}
+	w.run = &w.own
 	if at := s.jitter(w); at.After(now) {
 		s.delay(at, w)
 		return nil

@@ -197,13 +197,15 @@ type ClaimDecision struct {
 	// NextRunTime is the job's new next fire time when not Finished.
 	NextRunTime time.Time
 	// Runs to record: submitted ones are then executed by the claiming
-	// node, missed and skipped ones are final.
+	// node, missed and skipped ones are final. The store may keep these
+	// values as its own (Decide makes new ones for every call).
 	Runs []*Run
 }
 
 // Claim is one job claimed by JobClaimDue with its recorded runs.
 type Claim struct {
-	Job      *Job // as it was when claimed (before advancing); read-only
+	Job *Job // as it was when claimed (before advancing); read-only
+	// Runs as recorded; read-only (they may be the store's own values).
 	Runs     []*Run
 	Finished bool
 }

@@ -53,7 +53,7 @@ type entry struct {
 }
 
 type runEntry struct {
-	run     sundial.Run
+	run     *sundial.Run // the store's own: copied in, copied out
 	jr      *jobRuns
 	seq     uint64 // insertion order
 	evicted bool
@@ -267,6 +267,14 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 			e.key = next.NextRunTime.UnixNano()
 			s.due.fix(0)
 		}
+		if claims == nil {
+			// Room for a good part of the due set without regrowing.
+			room := min(s.due.len(), 4*claimChunk)
+			if p.Limit > 0 {
+				room = min(room, p.Limit)
+			}
+			claims = make([]sundial.Claim, 0, room)
+		}
 		claims = append(claims, sundial.Claim{Job: claimed, Runs: d.Runs, Finished: d.Finished})
 	}
 	return claims
@@ -290,10 +298,13 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) er
 			}
 		}
 	}
-	s.insertRun(run)
+	cp := *run
+	s.insertRun(&cp)
+	run.Seq = cp.Seq
 	return nil
 }
 
+// insertRun records run, which the store owns from now on.
 func (s *Store) insertRun(run *sundial.Run) {
 	s.seq++
 	s.rseq++
@@ -303,7 +314,7 @@ func (s *Store) insertRun(run *sundial.Run) {
 		jr = &jobRuns{jobID: run.JobID}
 		s.byJob[run.JobID] = jr
 	}
-	re := &runEntry{run: *run, jr: jr, seq: s.seq}
+	re := &runEntry{run: run, jr: jr, seq: s.seq}
 	s.runs[run.ID] = re
 	jr.list = append(jr.list, re)
 	if run.Status.Finished() {
@@ -393,14 +404,14 @@ func (s *Store) updateRun(run *sundial.Run, t time.Time) error {
 	if !ok {
 		return sundial.ErrRunNotFound
 	}
-	old := &re.run
+	old := re.run
 	if old.Status.Finished() || old.Node != run.Node || !s.liveLocked(old.Node, t) {
 		return sundial.ErrLeaseLost
 	}
 	next := *run
 	next.JobID, next.ScheduledAt, next.Attempt = old.JobID, old.ScheduledAt, old.Attempt
 	next.Node, next.Manual, next.Seq, next.CreatedAt = old.Node, old.Manual, old.Seq, old.CreatedAt
-	re.run = next
+	*re.run = next
 	if next.Status.Finished() {
 		re.jr.active--
 		s.retire(re, re.jr)
@@ -422,7 +433,7 @@ func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
 	if !ok {
 		return nil, sundial.ErrRunNotFound
 	}
-	cp := re.run
+	cp := *re.run
 	return &cp, nil
 }
 
@@ -445,10 +456,10 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 	var out []*sundial.Run
 	for i := len(src) - 1; i >= 0; i-- {
 		re := src[i]
-		if re == nil || re.evicted || (p.BeforeSeq > 0 && re.run.Seq >= p.BeforeSeq) || !p.Matches(&re.run) {
+		if re == nil || re.evicted || (p.BeforeSeq > 0 && re.run.Seq >= p.BeforeSeq) || !p.Matches(re.run) {
 			continue
 		}
-		cp := re.run
+		cp := *re.run
 		out = append(out, &cp)
 		if p.Limit > 0 && len(out) >= p.Limit {
 			break
@@ -500,7 +511,7 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		if p.Limit > 0 && len(res.Taken)+len(res.Interrupted) >= p.Limit {
 			break
 		}
-		r := &re.run
+		r := re.run
 		if r.Status == sundial.RunSubmitted || r.Recoverable {
 			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
 			cp := *r

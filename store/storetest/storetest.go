@@ -730,24 +730,6 @@ func testJobClaimDue(s suite, t *testing.T) {
 		}
 	})
 
-	// The scheduler changes claimed runs in place before it calls
-	// RunUpdate, so the store keeps copies of them.
-	s.run(t, "ClaimedRunsAreCopies", func(t *testing.T, st sundial.Store) {
-		addJobs(t, st, newJob("a", at(1)))
-		claims := claim(t, st, at(1), 10, advance(sundial.RunSubmitted))
-		if len(claims) != 1 || len(claims[0].Runs) != 1 {
-			t.Fatalf("claims = %+v, want one claim with one run", claims)
-		}
-		run := copyRun(claims[0].Runs[0])
-		claims[0].Runs[0].Status, claims[0].Runs[0].Output = sundial.RunSucceeded, "changed"
-		if d := diff(run, getRun(t, st, run.ID)); d != "" {
-			t.Errorf("changing a claimed run changed the store:\n%s", d)
-		}
-		if n := activeSeen(t, st, "a", at(2)); n != 1 {
-			t.Errorf("active = %d after changing the claimed run in place, want 1", n)
-		}
-	})
-
 	for _, tc := range []struct {
 		name                         string
 		jobs, fires, claimers, limit int
