@@ -210,6 +210,7 @@ func (s *Scheduler) retry(w *work) {
 		ID: s.newRunID(), JobID: prev.JobID, ScheduledAt: prev.ScheduledAt, Attempt: prev.Attempt + 1,
 		Status: RunSubmitted, Reason: fmt.Sprintf("retry %d of %d", prev.Attempt, w.job.Retry.Attempts),
 		Manual: prev.Manual, Node: s.cfg.NodeID, CreatedAt: now,
+		Recoverable: w.job.Recovery == RecoveryRetry,
 	}
 	if err := s.storeFor(w.job).RunInsert(context.Background(), next, 0); err != nil {
 		s.log.Error("record retry", "job", prev.JobID, "err", err)

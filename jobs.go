@@ -70,6 +70,9 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	if spec.Timeout != 0 {
 		ch.Timeout = &spec.Timeout
 	}
+	if spec.Recovery != "" {
+		ch.Recovery = &spec.Recovery
+	}
 	if err := s.applyChanges(job, ch); err != nil {
 		return nil, err
 	}
@@ -158,6 +161,7 @@ type JobChanges struct {
 	MaxInstances     *int
 	Timeout          *time.Duration
 	Retry            *RetryPolicy
+	Recovery         *Recovery
 	Description      *string
 	Tags             *[]string
 }
@@ -233,6 +237,14 @@ func (s *Scheduler) applyChanges(job *Job, ch JobChanges) error {
 			return bad("retry.attempts", "must not be negative")
 		}
 		job.Retry = *ch.Retry
+	}
+	if ch.Recovery != nil {
+		switch *ch.Recovery {
+		case "", RecoveryAbandon, RecoveryRetry:
+			job.Recovery = *ch.Recovery
+		default:
+			return bad("recovery", "must be %q or %q, got %q", RecoveryAbandon, RecoveryRetry, *ch.Recovery)
+		}
 	}
 	if ch.Description != nil {
 		job.Description = *ch.Description
@@ -359,6 +371,7 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	now := s.clock.Now()
 	run := s.newRun(job, now, RunSubmitted, "run now", now)
 	run.Manual = true
+	run.Recoverable = job.Recovery == RecoveryRetry
 	// The store counts unfinished runs and inserts in one atomic step, so
 	// max_instances holds against claims and other nodes.
 	err = st.RunInsert(ctx, run, job.MaxInstances)

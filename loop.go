@@ -145,6 +145,7 @@ func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason stri
 	return &Run{
 		ID: s.newRunID(), JobID: job.ID, ScheduledAt: at, Attempt: 1,
 		Status: status, Reason: reason, Node: s.cfg.NodeID, CreatedAt: now,
+		Recoverable: job.Recovery == RecoveryRetry && status == RunSubmitted,
 	}
 }
 
