@@ -1,6 +1,6 @@
 module github.com/sundial-scheduler/sundial/bench
 
-go 1.26
+go 1.26.0
 
 require github.com/sundial-scheduler/sundial v0.0.0
 
