@@ -1,0 +1,196 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/sundial-scheduler/sundial"
+)
+
+// Claim tuning: jobs read and applied per script call (bounding how long
+// one script holds the server), times a job that changed between read and
+// apply is decided again within one batch, and reads in a row that claim
+// nothing because other claimers won every job before giving up.
+const (
+	claimChunk     = 256
+	claimRedecides = 3
+	claimIdleReads = 16
+)
+
+// dueJob is a due job as claim_read found it.
+type dueJob struct {
+	job     *sundial.Job
+	active  int
+	version string // the raw fields the apply step compares
+	next    string
+	paused  string
+}
+
+// JobClaimDue claims the jobs due at p.Now, earliest first (jobs waiting
+// for their first fire time before all), at most p.Limit of them (no bound
+// when Limit <= 0).
+//
+// Each job is claimed by two scripts with Decide in between: claim_read
+// returns a batch of due jobs with their unfinished-run counts, and
+// claim_apply advances (or deletes) each job and records its decided runs
+// only if the job is still as read; otherwise the job is read and decided
+// again. Both scripts check p.Node's lease by the Redis clock. A job whose
+// stored fields do not decode is skipped, logged and parked (taken out of
+// the due indexes until it is written again).
+//
+// If an error ends the call after some jobs were claimed, those claims are
+// returned with the error: their runs are recorded.
+func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
+	var claims []sundial.Claim
+	idle := 0
+	for p.Limit <= 0 || len(claims) < p.Limit {
+		n := claimChunk
+		if p.Limit > 0 {
+			n = min(n, p.Limit-len(claims))
+		}
+		due, err := s.claimRead(ctx, p, n)
+		if err != nil {
+			return claims, err
+		}
+		if len(due) == 0 {
+			break
+		}
+		got, lost, err := s.claimBatch(ctx, p, due)
+		claims = append(claims, got...)
+		if err != nil {
+			return claims, err
+		}
+		if len(got) == 0 && lost > 0 {
+			if idle++; idle >= claimIdleReads {
+				break
+			}
+		} else {
+			idle = 0
+		}
+	}
+	return claims, nil
+}
+
+// claimRead reads up to n due jobs.
+func (s *Store) claimRead(ctx context.Context, p sundial.JobClaimDueParams, n int) ([]dueJob, error) {
+	v, err := s.run(ctx, scClaimRead, "", p.Node, encTime(p.Now), n)
+	if err != nil {
+		return nil, fmt.Errorf("claim due jobs: %w", err)
+	}
+	return s.decodeDue(ctx, v, p.Node)
+}
+
+// decodeDue decodes the reply of claim_read or claim_reread, parking the
+// jobs that do not decode.
+func (s *Store) decodeDue(ctx context.Context, v any, node string) ([]dueJob, error) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return nil, fmt.Errorf("claim due jobs: unexpected reply %v", v)
+	}
+	switch arr[0] {
+	case "ok":
+	case "leaselost":
+		return nil, fmt.Errorf("claim as node %q: %w", node, sundial.ErrLeaseLost)
+	case "noschema":
+		return nil, fmt.Errorf("claim due jobs: %w", ErrNoSchema)
+	default:
+		return nil, fmt.Errorf("claim due jobs: unexpected reply %v", arr[0])
+	}
+	arr = arr[1:]
+	if len(arr)%3 != 0 {
+		return nil, fmt.Errorf("claim due jobs: reply of %d elements", len(arr))
+	}
+	due := make([]dueJob, 0, len(arr)/3)
+	for i := 0; i < len(arr); i += 3 {
+		id, _ := arr[i].(string)
+		active, _ := arr[i+1].(int64)
+		h, err := fieldMap(arr[i+2])
+		if err != nil {
+			return nil, fmt.Errorf("claim due jobs: job %s: %w", id, err)
+		}
+		job, err := decodeJob(id, h)
+		if err != nil {
+			s.park(ctx, id, h["version"], err)
+			continue
+		}
+		due = append(due, dueJob{job: job, active: int(active), version: strconv.FormatInt(job.Version, 10), next: h["next_run_time"], paused: h["paused"]})
+	}
+	return due, nil
+}
+
+// claimBatch decides and applies a batch of due jobs, deciding again (up to
+// claimRedecides times) those that changed since they were read. lost
+// counts the jobs given up: claimed by others meanwhile or still changing.
+func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, due []dueJob) (claims []sundial.Claim, lost int, err error) {
+	for round := 1; len(due) > 0; round++ {
+		decisions := make([]sundial.ClaimDecision, len(due))
+		args := []any{p.Node, strconv.Itoa(len(due))}
+		for i, d := range due {
+			dec := p.Decide(d.job, d.active)
+			decisions[i] = dec
+			args = append(args, d.job.ID, d.version, strconv.Itoa(d.active), d.next, d.paused,
+				encBool(dec.Finished), encTime(dec.NextRunTime), strconv.Itoa(len(dec.Runs)))
+			for _, r := range dec.Runs {
+				args = runArgs(args, r)
+			}
+		}
+		res, err := s.write(ctx, scClaimApply, args...)
+		if err != nil {
+			return claims, lost, fmt.Errorf("claim due jobs: %w", err)
+		}
+		if res[0] == "leaselost" {
+			return claims, lost, fmt.Errorf("claim as node %q: %w", p.Node, sundial.ErrLeaseLost)
+		}
+		var again []any
+		rest := res[1:]
+		for i, d := range due {
+			if len(rest) < 3 || rest[0] != d.job.ID {
+				return claims, lost, fmt.Errorf("claim due jobs: unexpected reply %q", res)
+			}
+			status := rest[1]
+			n, _ := strconv.Atoi(rest[2])
+			if len(rest) < 3+n {
+				return claims, lost, fmt.Errorf("claim due jobs: unexpected reply %q", res)
+			}
+			seqs := rest[3 : 3+n]
+			rest = rest[3+n:]
+			switch status {
+			case "ok":
+				dec := decisions[i]
+				runs := dec.Runs[:0:0]
+				for k, r := range dec.Runs {
+					seq, _ := strconv.ParseInt(seqs[k], 10, 64)
+					if seq == 0 {
+						s.log.Warn("redis store: a claim decided a run that is already recorded; not recorded again",
+							"job", d.job.ID, "run", r.ID, "scheduled_at", r.ScheduledAt, "attempt", r.Attempt)
+						continue
+					}
+					r.Seq = seq
+					runs = append(runs, r)
+				}
+				claims = append(claims, sundial.Claim{Job: d.job, Runs: runs, Finished: dec.Finished})
+			case "conflict":
+				again = append(again, d.job.ID)
+			default: // gone
+				lost++
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if round == claimRedecides {
+			lost += len(again)
+			break
+		}
+		v, err := s.run(ctx, scClaimReread, "", append([]any{encTime(p.Now)}, again...)...)
+		if err != nil {
+			return claims, lost, fmt.Errorf("claim due jobs: %w", err)
+		}
+		if due, err = s.decodeDue(ctx, v, p.Node); err != nil {
+			return claims, lost, err
+		}
+		lost += len(again) - len(due)
+	}
+	return claims, lost, nil
+}

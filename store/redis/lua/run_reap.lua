@@ -1,0 +1,48 @@
+-- run_reap: ARGV[3] the reaping node, ARGV[4] the scheduler's now (Unix
+-- µs, written as finished_at), ARGV[5] limit (0 for none). Ends the
+-- unfinished runs of nodes without a live lease, oldest (lowest seq)
+-- first: submitted and recoverable runs pass to the reaping node, the
+-- others become interrupted.
+-- Reply: ["ok", n taken, taken ids..., interrupted ids...] | ["leaselost"].
+local prev = replay()
+if prev then return prev end
+local me, fin, limit = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local now = now_us()
+if not live(me, now) then return reply({ 'leaselost' }) end
+local lost = {}
+for _, n in ipairs(redis.call('SMEMBERS', K.activenodes)) do
+  if not live(n, now) then
+    for _, id in ipairs(redis.call('SMEMBERS', nodeactive_key(n))) do
+      local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'recoverable', 'job_id')
+      if f[1] and unfinished(f[2]) then
+        lost[#lost + 1] = { id = id, node = n, seq = tonumber(f[1]), status = f[2], rec = f[3], job = f[4] }
+      else
+        redis.call('SREM', nodeactive_key(n), id) -- gone or finished: a stale entry
+      end
+    end
+    if redis.call('SCARD', nodeactive_key(n)) == 0 then redis.call('SREM', K.activenodes, n) end
+  end
+end
+table.sort(lost, function(a, b) return a.seq < b.seq end)
+local taken, interrupted = {}, {}
+for i, r in ipairs(lost) do
+  if limit > 0 and i > limit then break end
+  local key = run_key(r.id)
+  if r.status == 'submitted' or truthy(r.rec) then
+    redis.call('HSET', key, 'node', me, 'status', 'submitted', 'recoverable', '0', 'started_at', '')
+    unlist_active(r.id, r.job, r.node)
+    redis.call('SADD', jobactive_key(r.job), r.id)
+    redis.call('SADD', nodeactive_key(me), r.id)
+    redis.call('SADD', K.activenodes, me)
+    taken[#taken + 1] = r.id
+  else
+    redis.call('HSET', key, 'status', 'interrupted', 'finished_at', fin,
+      'reason', 'node ' .. r.node .. ' lost its lease while the run was ' .. r.status)
+    finish_index(r.id, r.job, r.node, istr(r.seq), fin)
+    interrupted[#interrupted + 1] = r.id
+  end
+end
+local res = { 'ok', istr(#taken) }
+for _, id in ipairs(taken) do res[#res + 1] = id end
+for _, id in ipairs(interrupted) do res[#res + 1] = id end
+return reply(res)

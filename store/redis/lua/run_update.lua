@@ -1,0 +1,29 @@
+-- run_update: ARGV[3] number of runs, then per run: id, node, '1' if the
+-- new status is final, finished-index score, number of field pairs, pairs.
+-- Each run is applied on its own, only while the stored run is unfinished
+-- and belongs to node, whose lease must be live by the store's clock.
+-- Reply: ["ok", status...] with status "ok", "notfound" or "lease".
+local prev = replay()
+if prev then return prev end
+local now = now_us()
+local lives = {}
+local res = { 'ok' }
+argi = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local id, node, done, score = nextarg(), nextarg(), nextarg() == '1', nextarg()
+  local fields = {}
+  for i = 1, 2 * tonumber(nextarg()) do fields[i] = nextarg() end
+  local key = run_key(id)
+  local f = redis.call('HMGET', key, 'status', 'node', 'job_id', 'seq')
+  if lives[node] == nil then lives[node] = live(node, now) end
+  if not f[1] and redis.call('EXISTS', key) == 0 then
+    res[#res + 1] = 'notfound'
+  elseif not unfinished(f[1]) or f[2] ~= node or not lives[node] then
+    res[#res + 1] = 'lease'
+  else
+    redis.call('HSET', key, unpack(fields))
+    if done then finish_index(id, f[3], node, f[4], score) end
+    res[#res + 1] = 'ok'
+  end
+end
+return reply(res)
