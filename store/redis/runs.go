@@ -105,7 +105,9 @@ func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundia
 		var ids []string
 		err := s.retry(ctx, func() error {
 			var err error
-			ids, err = s.rdb.ZRevRangeByScore(ctx, index, &goredis.ZRangeBy{Max: maxScore, Min: "-inf", Count: page}).Result()
+			ids, err = s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{
+				Key: index, Start: maxScore, Stop: "-inf", ByScore: true, Rev: true, Count: page,
+			}).Result()
 			return err
 		})
 		if err != nil {
