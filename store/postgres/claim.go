@@ -41,10 +41,17 @@ const (
 	finishSQL = `DELETE FROM sundial_jobs WHERE id = ANY($1)`
 	parkSQL   = `UPDATE sundial_jobs SET paused = true, version = version + 1 WHERE id = ANY($1)`
 
-	// runInsertManySQL records runs from arrays, one per column. A run
-	// whose id or fire key is already recorded is left out (ON CONFLICT DO
-	// NOTHING): the fire was taken before, so it must not run again.
+	// runInsertManySQL records runs from arrays, one per column.
 	runInsertManySQL = `INSERT INTO sundial_runs (` + runWriteColumns + `)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
+			$7::bool[], $8::int[], $9::text[], $10::bool[], $11::timestamptz[], $12::timestamptz[],
+			$13::timestamptz[], $14::text[], $15::text[])
+		RETURNING id, seq`
+	// runInsertNewSQL leaves out a run whose id or fire key is already
+	// recorded (ON CONFLICT DO NOTHING): that fire was taken before, so it
+	// must not run again. It costs more per row than runInsertManySQL, so
+	// a claim uses it only after a unique violation.
+	runInsertNewSQL = `INSERT INTO sundial_runs (` + runWriteColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
 			$7::bool[], $8::int[], $9::text[], $10::bool[], $11::timestamptz[], $12::timestamptz[],
 			$13::timestamptz[], $14::text[], $15::text[])
@@ -78,7 +85,12 @@ func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([
 		)
 		err := s.retry(ctx, func(ctx context.Context) error {
 			var err error
-			batch, full, err = s.claimBatch(ctx, p, n)
+			batch, full, err = s.claimBatch(ctx, p, n, false)
+			if isUniqueViolation(err) {
+				// A decided run's fire is recorded already: claim again
+				// (Decide may run twice), leaving such runs out.
+				batch, full, err = s.claimBatch(ctx, p, n, true)
+			}
 			return err
 		})
 		if err != nil {
@@ -96,8 +108,10 @@ func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([
 }
 
 // claimBatch claims at most n due jobs in one transaction. full reports
-// that n due rows were locked, so more may be due.
-func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, n int) (claims []sundial.Claim, full bool, err error) {
+// that n due rows were locked, so more may be due. With skipRecorded, a
+// decided run whose id or fire key is recorded already is left out rather
+// than failing the transaction.
+func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, n int, skipRecorded bool) (claims []sundial.Claim, full bool, err error) {
 	// Round trip 1: begin, check the lease, lock the due rows.
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
@@ -152,7 +166,7 @@ func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, n i
 	ids := make([]string, 0, len(rows))
 	var parked []string
 	for i := range rows {
-		j, err := rows[i].job()
+		j, err := rows[i].job(s.triggers.parse)
 		if err != nil {
 			s.log.Error("sundial: job parked (paused): its row does not decode", "job", rows[i].id, "err", err)
 			parked = append(parked, rows[i].id)
@@ -233,7 +247,11 @@ func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, n i
 	}
 	seqs := map[string]int64{}
 	if runs.len() > 0 {
-		w.Queue(runInsertManySQL, runs.args()...).Query(func(rows pgx.Rows) error {
+		q := runInsertManySQL
+		if skipRecorded {
+			q = runInsertNewSQL
+		}
+		w.Queue(q, runs.args()...).Query(func(rows pgx.Rows) error {
 			var (
 				id  string
 				seq int64

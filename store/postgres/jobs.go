@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,10 +53,10 @@ func (r *jobRow) dest() []any {
 		&r.description, &r.tags, &r.version, &r.createdAt, &r.updatedAt}
 }
 
-// job decodes the row. A row written by another program may not decode
-// (a trigger definition Sundial rejects, say); the error is a
-// *sundial.JobError naming the column.
-func (r *jobRow) job() (*sundial.Job, error) {
+// job decodes the row, parsing its trigger with parse. A row written by
+// another program may not decode (a trigger definition Sundial rejects,
+// say); the error is a *sundial.JobError naming the column.
+func (r *jobRow) job(parse func(string) (trigger.Trigger, error)) (*sundial.Job, error) {
 	bad := func(field string, err error) error {
 		return &sundial.JobError{JobID: r.id, Field: field, Reason: err.Error(), Err: err}
 	}
@@ -68,7 +69,7 @@ func (r *jobRow) job() (*sundial.Job, error) {
 	if r.next.Valid && r.next.InfinityModifier != pgtype.Finite {
 		return nil, bad("next_run_time", errors.New("is infinite"))
 	}
-	t, err := trigger.Parse([]byte(r.trig))
+	t, err := parse(r.trig)
 	if err != nil {
 		return nil, bad("trigger", err)
 	}
@@ -251,7 +252,7 @@ func (s *Store) JobGet(ctx context.Context, id string) (*sundial.Job, error) {
 	case err != nil:
 		return nil, fmt.Errorf("get job %q: %w", id, err)
 	}
-	return r.job()
+	return r.job(s.triggers.parse)
 }
 
 // JobList returns the matching jobs by next fire time (paused and
@@ -299,7 +300,7 @@ func (s *Store) JobList(ctx context.Context, p sundial.JobListParams) ([]*sundia
 			if err := rows.Scan(r.dest()...); err != nil {
 				return err
 			}
-			j, err := r.job()
+			j, err := r.job(s.triggers.parse)
 			if err != nil {
 				s.log.Warn("sundial: job row left out: it does not decode", "job", r.id, "err", err)
 				continue
@@ -395,4 +396,35 @@ func (s *Store) JobNextFireTime(ctx context.Context) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	return fromTS(next), true, nil
+}
+
+// triggerCacheSize bounds the parsed triggers a store keeps.
+const triggerCacheSize = 8192
+
+// triggerCache keeps parsed triggers by their JSON text: a claim decodes
+// every claimed job, and parsing is most of that work. Triggers are
+// immutable and safe for concurrent use, so jobs may share one.
+type triggerCache struct {
+	mu sync.Mutex
+	m  map[string]trigger.Trigger
+}
+
+func (c *triggerCache) parse(text string) (trigger.Trigger, error) {
+	c.mu.Lock()
+	t, ok := c.m[text]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := trigger.Parse([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= triggerCacheSize {
+		c.m = make(map[string]trigger.Trigger)
+	}
+	c.m[text] = t
+	c.mu.Unlock()
+	return t, nil
 }

@@ -95,9 +95,10 @@ func (o *Options) fill() {
 // Store is a sundial.Store and sundial.Watcher kept in PostgreSQL. It is
 // safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	opts Options
-	log  *slog.Logger
+	pool     *pgxpool.Pool
+	opts     Options
+	log      *slog.Logger
+	triggers triggerCache
 
 	// closed ends the Watch goroutines when the store is closed before
 	// their contexts are done; watchers counts them so Close can wait.
