@@ -74,9 +74,11 @@ CREATE TABLE sundial_runs (
 );
 
 CREATE INDEX sundial_runs_job_seq ON sundial_runs (job_id, seq);
--- Unfinished runs: counted per job for max_instances, scanned whole (it
--- is small) when reaping the runs of lost nodes.
+-- Unfinished runs (few, however long the history): counted per job for
+-- max_instances, and walked in order when reaping the runs of lost nodes.
 CREATE INDEX sundial_runs_unfinished ON sundial_runs (job_id)
+    WHERE status IN ('submitted', 'running');
+CREATE INDEX sundial_runs_unfinished_seq ON sundial_runs (seq)
     WHERE status IN ('submitted', 'running');
 CREATE INDEX sundial_runs_node_seq ON sundial_runs (node, seq);
 -- Pruning by age: when a finished run ended (or was recorded, for missed
