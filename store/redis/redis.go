@@ -76,6 +76,10 @@ type Store struct {
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool
 	wg     sync.WaitGroup
+
+	// hookSubscribed, when set (by tests), is called by a watcher each
+	// time it listens on a new connection, with that connection's name.
+	hookSubscribed func(name string)
 }
 
 var (
@@ -108,7 +112,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("open redis store: %w", err)
 	}
-	s := &Store{rdb: goredis.NewClient(o), opts: opts, log: opts.Logger, id: hex.EncodeToString(b[:])}
+	id := hex.EncodeToString(b[:])
+	if o.ClientName == "" {
+		o.ClientName = "sundial-" + id // visible in CLIENT LIST
+	}
+	s := &Store{rdb: goredis.NewClient(o), opts: opts, log: opts.Logger, id: id}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()

@@ -138,6 +138,9 @@ func (w *watcher) subscribe(ctx context.Context) (subscribed bool, err error) {
 	if err := w.poll(ctx); err != nil {
 		return false, err
 	}
+	if h := w.s.hookSubscribed; h != nil {
+		h(w.name)
+	}
 	interval := w.s.opts.PollInterval
 	next := time.Now().Add(interval)
 	for {
