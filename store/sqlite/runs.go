@@ -1,0 +1,351 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
+)
+
+const (
+	runCols = `seq, id, job_id, scheduled_at, attempt, status, reason, manual, coalesced, node, recoverable,
+		created_at, started_at, finished_at, output, error`
+	// unfinished is the condition of the partial index sundial_runs_unfinished.
+	unfinished = `status IN ('submitted', 'running')`
+
+	qRunInsert = `INSERT INTO sundial_runs (id, job_id, scheduled_at, attempt, status, reason, manual, coalesced,
+			node, recoverable, created_at, started_at, finished_at, output, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING seq`
+	qRunUpdate = `UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, recoverable = ?,
+			started_at = ?, finished_at = ?, output = ?, error = ?
+		WHERE id = ? AND ` + unfinished + ` AND node = ?
+			AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > ?)`
+	qActive = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
+)
+
+// insertRun records a run and sets its Seq; ok is false when its id or
+// fire key is already recorded.
+func insertRun(ctx context.Context, tx *sql.Tx, r *sundial.Run) (ok bool, err error) {
+	err = tx.QueryRowContext(ctx, qRunInsert, r.ID, r.JobID, r.ScheduledAt.UnixMicro(), r.Attempt, string(r.Status),
+		r.Reason, r.Manual, r.Coalesced, r.Node, r.Recoverable, micros(r.CreatedAt), micros(r.StartedAt),
+		micros(r.FinishedAt), r.Output, r.Error).Scan(&r.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// runRow scans a row of runCols.
+func scanRun(sc scanner) (*sundial.Run, error) {
+	var (
+		r                          sundial.Run
+		status                     string
+		scheduled                  int64
+		manual, recoverable        int64
+		created, started, finished sql.NullInt64
+	)
+	if err := sc.Scan(&r.Seq, &r.ID, &r.JobID, &scheduled, &r.Attempt, &status, &r.Reason, &manual, &r.Coalesced,
+		&r.Node, &recoverable, &created, &started, &finished, &r.Output, &r.Error); err != nil {
+		return nil, err
+	}
+	r.Status = sundial.RunStatus(status)
+	r.ScheduledAt = time.UnixMicro(scheduled).UTC()
+	r.Manual, r.Recoverable = manual != 0, recoverable != 0
+	r.CreatedAt, r.StartedAt, r.FinishedAt = fromMicros(created), fromMicros(started), fromMicros(finished)
+	return &r, nil
+}
+
+// RunInsert records a run that no claim created and sets its Seq. With
+// maxActive > 0 it first counts the job's unfinished runs, in the same
+// write transaction.
+func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) error {
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		if maxActive > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, qActive, run.JobID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxActive {
+				var dup int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_runs
+					WHERE id = ? OR (job_id = ? AND scheduled_at = ? AND attempt = ?)`,
+					run.ID, run.JobID, run.ScheduledAt.UnixMicro(), run.Attempt).Scan(&dup); err != nil {
+					return err
+				}
+				if dup > 0 {
+					return sundial.ErrDuplicateRun
+				}
+				return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, n, sundial.ErrMaxInstances)
+			}
+		}
+		ok, err := insertRun(ctx, tx, run)
+		if err == nil && !ok {
+			err = sundial.ErrDuplicateRun
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("insert run %s: %w", run.ID, err)
+	}
+	return nil
+}
+
+// RunUpdate stores the runs' new states in one transaction, each only
+// while it is unfinished, owned by run.Node and that node's lease is live
+// by the host clock.
+func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	var refused []error
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		refused = refused[:0]
+		now := time.Now().UnixMicro()
+		for _, r := range runs {
+			res, err := tx.ExecContext(ctx, qRunUpdate, string(r.Status), r.Reason, r.Coalesced, r.Recoverable,
+				micros(r.StartedAt), micros(r.FinishedAt), r.Output, r.Error, r.ID, r.Node, r.Node, now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n > 0 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_runs WHERE id = ?`, r.ID).Scan(&n); err != nil {
+				return err
+			}
+			reason := sundial.ErrLeaseLost
+			if n == 0 {
+				reason = sundial.ErrRunNotFound
+			}
+			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: reason})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update runs: %w", err)
+	}
+	return errors.Join(refused...)
+}
+
+// RunGet returns the run, or ErrRunNotFound.
+func (s *Store) RunGet(ctx context.Context, id string) (*sundial.Run, error) {
+	var r *sundial.Run
+	err := s.read(ctx, func(db *sql.DB) error {
+		var err error
+		r, err = scanRun(db.QueryRowContext(ctx, `SELECT `+runCols+` FROM sundial_runs WHERE id = ?`, id))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sundial.ErrRunNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// RunList returns the matching runs, newest (highest seq) first.
+func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if p.JobID != "" {
+		add("job_id = ?", p.JobID)
+	}
+	if p.Status != "" {
+		add("status = ?", string(p.Status))
+	}
+	if p.Node != "" {
+		add("node = ?", p.Node)
+	}
+	if !p.From.IsZero() {
+		add("scheduled_at >= ?", p.From.UnixMicro())
+	}
+	if !p.To.IsZero() {
+		add("scheduled_at < ?", p.To.UnixMicro())
+	}
+	if p.BeforeSeq > 0 {
+		add("seq < ?", p.BeforeSeq)
+	}
+	q := `SELECT ` + runCols + ` FROM sundial_runs`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY seq DESC`
+	if p.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, p.Limit)
+	}
+	var out []*sundial.Run
+	err := s.read(ctx, func(db *sql.DB) error {
+		out = out[:0]
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
+
+// pruneChunk bounds how many runs one write transaction of RunPrune
+// deletes.
+const pruneChunk = 1000
+
+// RunPrune deletes finished runs by the policy: those that finished before
+// p.FinishedBefore (or have no finish time), and those beyond the newest
+// p.KeepPerJob finished runs of their job. It picks the runs first, by one
+// read, then deletes them in transactions of up to 1000 so that a large
+// prune does not hold the write lock for long.
+func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, error) {
+	if p.FinishedBefore.IsZero() && p.KeepPerJob <= 0 {
+		return 0, nil
+	}
+	var before any
+	if !p.FinishedBefore.IsZero() {
+		before = p.FinishedBefore.UnixMicro()
+	}
+	q := `SELECT seq FROM sundial_runs WHERE NOT ` + unfinished + ` AND (finished_at IS NULL OR finished_at < ?)`
+	args := []any{before}
+	if p.KeepPerJob > 0 {
+		q = `SELECT seq FROM (
+				SELECT seq, finished_at, row_number() OVER (PARTITION BY job_id ORDER BY seq DESC) AS n
+				FROM sundial_runs WHERE NOT ` + unfinished + `)
+			WHERE (? IS NOT NULL AND (finished_at IS NULL OR finished_at < ?)) OR n > ?`
+		args = []any{before, before, p.KeepPerJob}
+	}
+	var seqs []int64
+	err := s.read(ctx, func(db *sql.DB) error {
+		seqs = seqs[:0]
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				return err
+			}
+			seqs = append(seqs, seq)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	deleted := 0
+	for len(seqs) > 0 {
+		chunk := seqs[:min(len(seqs), pruneChunk)]
+		seqs = seqs[len(chunk):]
+		q := `DELETE FROM sundial_runs WHERE NOT ` + unfinished + ` AND seq IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+		args := make([]any, len(chunk))
+		for i, seq := range chunk {
+			args[i] = seq
+		}
+		var n int64
+		err := s.write(ctx, false, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("prune runs: %w", err)
+		}
+		deleted += int(n)
+	}
+	return deleted, nil
+}
+
+// RunReap ends the unfinished runs of nodes without a live lease (by the
+// host clock): submitted runs and recoverable running ones are taken over
+// by p.Node, the others are interrupted at p.Now.
+func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = -1 // no limit in SQLite
+	}
+	var res sundial.RunReapResult
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		res = sundial.RunReapResult{}
+		now := time.Now()
+		live, err := liveLease(ctx, tx, p.Node, now)
+		if err != nil {
+			return err
+		}
+		if !live {
+			return sundial.ErrLeaseLost
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+runCols+` FROM sundial_runs r WHERE `+unfinished+`
+			AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
+			ORDER BY seq LIMIT ?`, now.UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		var lost []*sundial.Run
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			lost = append(lost, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range lost {
+			if r.Status == sundial.RunSubmitted || r.Recoverable {
+				r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
+				if _, err := tx.ExecContext(ctx, `UPDATE sundial_runs
+					SET node = ?, status = 'submitted', recoverable = 0, started_at = NULL WHERE seq = ?`, p.Node, r.Seq); err != nil {
+					return err
+				}
+				res.Taken = append(res.Taken, r)
+				continue
+			}
+			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
+			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+			if _, err := tx.ExecContext(ctx, `UPDATE sundial_runs SET status = ?, finished_at = ?, reason = ? WHERE seq = ?`,
+				string(r.Status), micros(r.FinishedAt), r.Reason, r.Seq); err != nil {
+				return err
+			}
+			res.Interrupted = append(res.Interrupted, r)
+		}
+		return nil
+	})
+	if errors.Is(err, sundial.ErrLeaseLost) {
+		return sundial.RunReapResult{}, fmt.Errorf("reap as node %q: %w", p.Node, err)
+	}
+	if err != nil {
+		return sundial.RunReapResult{}, fmt.Errorf("reap runs: %w", err)
+	}
+	return res, nil
+}
