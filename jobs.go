@@ -377,6 +377,7 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	err = st.RunInsert(ctx, run, job.MaxInstances)
 	if errors.Is(err, ErrMaxInstances) {
 		run.Status, run.Reason = RunSkipped, fmt.Sprintf("run now: max_instances (%d) reached", job.MaxInstances)
+		run.FinishedAt = now
 		err = st.RunInsert(ctx, run, 0)
 	}
 	if err != nil {

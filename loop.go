@@ -146,7 +146,17 @@ func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason stri
 		ID: s.newRunID(), JobID: job.ID, ScheduledAt: at, Attempt: 1,
 		Status: status, Reason: reason, Node: s.cfg.NodeID, CreatedAt: now,
 		Recoverable: job.Recovery == RecoveryRetry && status == RunSubmitted,
+		FinishedAt:  finishedAt(status, now),
 	}
+}
+
+// finishedAt is the finish time of a run recorded in a final status (missed,
+// skipped) at now: retention by age counts from it.
+func finishedAt(status RunStatus, now time.Time) time.Time {
+	if status.Finished() {
+		return now
+	}
+	return time.Time{}
 }
 
 // afterClaim emits the events of a recorded run and returns the work to

@@ -62,6 +62,10 @@ type Store interface {
 	//
 	// The claiming node (p.Node) must hold a live lease (NodeHeartbeat);
 	// otherwise nothing is claimed and the error is ErrLeaseLost.
+	//
+	// A backend that claims in several transactions returns the claims it
+	// committed with a nil error when a later one fails (and logs the
+	// failure): those runs are recorded, so the caller must execute them.
 	JobClaimDue(ctx context.Context, p JobClaimDueParams) ([]Claim, error)
 
 	// RunInsert records a run that was not created by a claim (run now,
@@ -236,7 +240,8 @@ func (p RunListParams) Matches(r *Run) bool {
 // RunPruneParams is the retention policy of Store.RunPrune; zero fields do
 // not prune.
 type RunPruneParams struct {
-	// FinishedBefore deletes finished runs that finished before it.
+	// FinishedBefore deletes finished runs that finished before it (runs
+	// recorded final with no FinishedAt count from CreatedAt).
 	FinishedBefore time.Time
 	// KeepPerJob keeps only the newest this many finished runs per job.
 	KeepPerJob int

@@ -481,7 +481,11 @@ func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, erro
 				continue
 			}
 			kept++
-			old := !p.FinishedBefore.IsZero() && re.run.FinishedAt.Before(p.FinishedBefore)
+			ended := re.run.FinishedAt
+			if ended.IsZero() {
+				ended = re.run.CreatedAt
+			}
+			old := !p.FinishedBefore.IsZero() && ended.Before(p.FinishedBefore)
 			if old || (p.KeepPerJob > 0 && kept > p.KeepPerJob) {
 				s.evict(re)
 				n++

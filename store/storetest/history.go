@@ -289,4 +289,18 @@ func testRunQueries(s suite, t *testing.T) {
 			t.Errorf("prune with no policy = %d, %v; want 0", n, err)
 		}
 	})
+
+	s.run(t, "PruneByAgeWithoutFinishTime", func(t *testing.T, st sundial.Store) {
+		// Missed and skipped runs may be recorded final without a finish
+		// time: their age counts from when they were recorded.
+		insertRuns(t, st,
+			newRun("old", "a", at(0), sundial.RunSkipped, at(0)),
+			newRun("new", "a", at(5), sundial.RunMissed, at(5)),
+		)
+		n, err := st.RunPrune(t.Context(), sundial.RunPruneParams{FinishedBefore: at(1)})
+		if err != nil || n != 1 {
+			t.Errorf("prune by age = %d, %v; want 1", n, err)
+		}
+		wantRunIDs(t, st, sundial.RunListParams{}, "new")
+	})
 }
