@@ -56,8 +56,8 @@ type Options struct {
 	// PollInterval is how often Watch reads the change counter. Default
 	// 1s.
 	PollInterval time.Duration
-	// Logger receives warnings (unreadable job rows, lost connections).
-	// Default slog.Default().
+	// Logger receives warnings (unreadable job rows, lost connections,
+	// the driver's messages). Default slog.Default().
 	Logger *slog.Logger
 	// MaxOpenConns bounds the connection pool. Default 16.
 	MaxOpenConns int
@@ -130,6 +130,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
+	cfg.Logger = driverLogger{opts.Logger}
 	cfg.Params["time_zone"] = "'+00:00'"
 	if _, ok := cfg.Params["sql_mode"]; !ok {
 		cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
@@ -155,6 +156,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// driverLogger sends the driver's own messages (dropped connections,
+// mostly) to the store's logger.
+type driverLogger struct{ log *slog.Logger }
+
+func (l driverLogger) Print(v ...any) { l.log.Warn("mysql driver: " + strings.TrimSpace(fmt.Sprint(v...))) }
 
 // checkServer refuses servers without SKIP LOCKED (MariaDB before 10.6,
 // MySQL before 8.0).

@@ -32,9 +32,8 @@ func (s *Store) watch(ctx context.Context, ch chan<- struct{}) {
 	}
 	var (
 		last    uint64
-		known   bool // last holds a value read since the last failure
-		started bool // a value was read at least once
-		failing bool
+		started bool // last holds a value read
+		failing bool // the last poll failed
 		wait    = s.opts.PollInterval
 	)
 	t := time.NewTimer(0)
@@ -64,17 +63,18 @@ func (s *Store) watch(ctx context.Context, ch chan<- struct{}) {
 			if !failing {
 				s.log.Warn("watch: cannot read the change counter; retrying with backoff", "err", err)
 			}
-			failing, known = true, false
+			failing = true
 			wait = min(max(wait*2, s.opts.PollInterval), maxWatchBackoff)
 		default:
 			if failing {
+				// Changes made while the database was out of reach
+				// may have been missed.
 				s.log.Info("watch: change counter readable again")
-			}
-			if started && (!known || n != last) {
-				// Changed, or unknown while the database was out of reach.
+				signal()
+			} else if started && n != last {
 				signal()
 			}
-			last, known, started, failing = n, true, true, false
+			last, started, failing = n, true, false
 			wait = s.opts.PollInterval
 		}
 		t.Reset(wait)
