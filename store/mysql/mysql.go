@@ -161,7 +161,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // mostly) to the store's logger.
 type driverLogger struct{ log *slog.Logger }
 
-func (l driverLogger) Print(v ...any) { l.log.Warn("mysql driver: " + strings.TrimSpace(fmt.Sprint(v...))) }
+func (l driverLogger) Print(v ...any) {
+	l.log.Warn("mysql driver: " + strings.TrimSpace(fmt.Sprint(v...)))
+}
 
 // checkServer refuses servers without SKIP LOCKED (MariaDB before 10.6,
 // MySQL before 8.0).
