@@ -491,7 +491,9 @@ func TestLeasesUseRedisTime(t *testing.T) {
 	heartbeat(t, s, "dead", -time.Second)
 	addJobs(t, s, newJob("a", base))
 	future := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-	later := func(*sundial.Job, int) sundial.ClaimDecision { return sundial.ClaimDecision{NextRunTime: future.Add(time.Minute)} }
+	later := func(*sundial.Job, int) sundial.ClaimDecision {
+		return sundial.ClaimDecision{NextRunTime: future.Add(time.Minute)}
+	}
 	if c := claim(t, s, future, "n1", later); len(c) != 1 {
 		t.Errorf("claim with a far-future now by a live node: %d claims, want 1", len(c))
 	}

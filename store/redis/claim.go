@@ -39,28 +39,37 @@ type dueJob struct {
 // stored fields do not decode is skipped, logged and parked (taken out of
 // the due indexes until it is written again).
 //
-// If an error ends the call after some jobs were claimed, those claims are
-// returned with the error: their runs are recorded.
+// If an error ends the call after some jobs were claimed, it is logged and
+// those claims are returned with a nil error: their runs are recorded, so
+// the caller must execute them.
 func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
 	var claims []sundial.Claim
-	idle := 0
+	idle, skip := 0, 0
 	for p.Limit <= 0 || len(claims) < p.Limit {
 		n := claimChunk
 		if p.Limit > 0 {
 			n = min(n, p.Limit-len(claims))
 		}
-		due, err := s.claimRead(ctx, p, n)
+		due, err := s.claimRead(ctx, p, n, skip)
 		if err != nil {
-			return claims, err
+			return s.claimFailed(claims, err)
 		}
 		if len(due) == 0 {
+			if skip > 0 {
+				skip = 0 // nothing past the others' share: look at the head again
+				continue
+			}
 			break
 		}
 		got, lost, err := s.claimBatch(ctx, p, due)
 		claims = append(claims, got...)
 		if err != nil {
-			return claims, err
+			return s.claimFailed(claims, err)
 		}
+		// Jobs lost to other claimers mark the part of the due set they are
+		// working through: pass over as many next time instead of racing
+		// them for the same jobs again.
+		skip += lost
 		if len(got) == 0 && lost > 0 {
 			if idle++; idle >= claimIdleReads {
 				break
@@ -72,9 +81,19 @@ func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([
 	return claims, nil
 }
 
-// claimRead reads up to n due jobs.
-func (s *Store) claimRead(ctx context.Context, p sundial.JobClaimDueParams, n int) ([]dueJob, error) {
-	v, err := s.run(ctx, scClaimRead, "", p.Node, encTime(p.Now), n)
+// claimFailed ends a claim that failed after claims were made: they are
+// recorded, so they are returned and the error only logged.
+func (s *Store) claimFailed(claims []sundial.Claim, err error) ([]sundial.Claim, error) {
+	if len(claims) == 0 {
+		return nil, err
+	}
+	s.log.Warn("redis store: claim ended early; returning the jobs claimed so far", "claimed", len(claims), "err", err)
+	return claims, nil
+}
+
+// claimRead reads up to n due jobs, passing over the earliest skip.
+func (s *Store) claimRead(ctx context.Context, p sundial.JobClaimDueParams, n, skip int) ([]dueJob, error) {
+	v, err := s.run(ctx, scClaimRead, "", p.Node, encTime(p.Now), n, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim due jobs: %w", err)
 	}

@@ -191,12 +191,16 @@ func fireKey(r *sundial.Run) string {
 }
 
 // finishedScore is a finished run's score in the index that RunPrune walks
-// by age: finished_at, or -inf when it is not set (pruned first).
+// by age: finished_at, else created_at (a run recorded final without a
+// finish time), else -inf.
 func finishedScore(r *sundial.Run) string {
-	if r.FinishedAt.IsZero() {
-		return "-inf"
+	switch {
+	case !r.FinishedAt.IsZero():
+		return encTime(r.FinishedAt)
+	case !r.CreatedAt.IsZero():
+		return encTime(r.CreatedAt)
 	}
-	return encTime(r.FinishedAt)
+	return "-inf"
 }
 
 // runArgs encodes a new run as read_run (lua/prelude.lua) reads it.

@@ -48,7 +48,9 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 	args := []any{strconv.Itoa(len(runs))}
 	for _, r := range runs {
 		f := runStateFields(r)
-		args = append(args, r.ID, r.Node, encBool(r.Status.Finished()), finishedScore(r), strconv.Itoa(len(f)/2))
+		// Without a finish time the script dates the run by its stored
+		// creation time.
+		args = append(args, r.ID, r.Node, encBool(r.Status.Finished()), encTime(r.FinishedAt), strconv.Itoa(len(f)/2))
 		args = append(args, f...)
 	}
 	res, err := s.write(ctx, scRunUpdate, args...)
@@ -155,8 +157,8 @@ func filtered(p sundial.RunListParams) bool {
 
 // RunPrune deletes finished runs beyond p.KeepPerJob per job (by Seq) and
 // those finished before p.FinishedBefore, in scripts of bounded size, and
-// returns how many it deleted. A finished run without a finish time counts
-// as finished before any time. Unfinished runs are never deleted.
+// returns how many it deleted. A finished run without a finish time is
+// dated by its creation. Unfinished runs are never deleted.
 func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, error) {
 	total := 0
 	if p.KeepPerJob > 0 {

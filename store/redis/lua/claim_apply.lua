@@ -32,18 +32,23 @@ for _ = 1, tonumber(ARGV[4]) do
     res[#res + 1] = 'ok'
     res[#res + 1] = istr(#runs)
     for _, r in ipairs(runs) do
-      if run_exists(r) then
-        res[#res + 1] = '0'
-      else
+      if claim_fire(r) then
         res[#res + 1] = istr(record_run(r))
+      else
+        res[#res + 1] = '0'
       end
     end
     if finished then
       drop_job(id)
     else
       redis.call('HSET', key, 'next_run_time', nxt, 'version', istr((tonumber(f[1]) or 1) + 1))
-      redis.call('SREM', K.broken, id)
-      reindex(id)
+      if nxt ~= '' then
+        redis.call('ZADD', K.due, nxt, id)
+        redis.call('SREM', K.unsched, id)
+      else
+        redis.call('ZREM', K.due, id)
+        redis.call('SADD', K.unsched, id)
+      end
     end
     changed = true
   end

@@ -115,18 +115,21 @@ local function read_run()
   return r
 end
 
--- run_exists reports whether a run with r's id or fire key is recorded.
-local function run_exists(r)
-  return redis.call('EXISTS', run_key(r.id)) == 1 or redis.call('HEXISTS', jobfires_key(r.job), r.fire) == 1
+-- claim_fire takes r's fire key for it and reports whether it could: false
+-- when a run with r's id or fire key is already recorded.
+local function claim_fire(r)
+  if redis.call('EXISTS', run_key(r.id)) == 1 then return false end
+  return redis.call('HSETNX', jobfires_key(r.job), r.fire, r.id) == 1
 end
 
--- record_run stores a new run with the next sequence number and indexes it.
+-- record_run stores a new run, whose fire key claim_fire took, with the
+-- next sequence number and indexes it.
+local nodes_listed = {}
 local function record_run(r)
   local seq = redis.call('INCR', K.seq)
   redis.call('HSET', run_key(r.id), 'seq', seq, unpack(r.fields))
   redis.call('ZADD', K.runs, seq, r.id)
   redis.call('ZADD', jobruns_key(r.job), seq, r.id)
-  redis.call('HSET', jobfires_key(r.job), r.fire, r.id)
   redis.call('SADD', K.runjobs, r.job)
   if r.done then
     redis.call('ZADD', jobdone_key(r.job), seq, r.id)
@@ -134,7 +137,10 @@ local function record_run(r)
   else
     redis.call('SADD', jobactive_key(r.job), r.id)
     redis.call('SADD', nodeactive_key(r.node), r.id)
-    redis.call('SADD', K.activenodes, r.node)
+    if not nodes_listed[r.node] then
+      redis.call('SADD', K.activenodes, r.node)
+      nodes_listed[r.node] = true
+    end
   end
   return seq
 end

@@ -11,5 +11,5 @@ if max > 0 then
   local n = redis.call('SCARD', jobactive_key(r.job))
   if n >= max then return reply({ 'max', istr(n) }) end
 end
-if run_exists(r) then return reply({ 'dup' }) end
+if not claim_fire(r) then return reply({ 'dup' }) end
 return reply({ 'ok', istr(record_run(r)) })

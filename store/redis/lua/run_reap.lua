@@ -13,9 +13,9 @@ local lost = {}
 for _, n in ipairs(redis.call('SMEMBERS', K.activenodes)) do
   if not live(n, now) then
     for _, id in ipairs(redis.call('SMEMBERS', nodeactive_key(n))) do
-      local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'recoverable', 'job_id')
+      local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'recoverable', 'job_id', 'created_at')
       if f[1] and unfinished(f[2]) then
-        lost[#lost + 1] = { id = id, node = n, seq = tonumber(f[1]), status = f[2], rec = f[3], job = f[4] }
+        lost[#lost + 1] = { id = id, node = n, seq = tonumber(f[1]), status = f[2], rec = f[3], job = f[4], created = f[5] }
       else
         redis.call('SREM', nodeactive_key(n), id) -- gone or finished: a stale entry
       end
@@ -38,7 +38,9 @@ for i, r in ipairs(lost) do
   else
     redis.call('HSET', key, 'status', 'interrupted', 'finished_at', fin,
       'reason', 'node ' .. r.node .. ' lost its lease while the run was ' .. r.status)
-    finish_index(r.id, r.job, r.node, istr(r.seq), fin)
+    local score = fin
+    if score == '' then score = r.created and r.created ~= '' and r.created or '-inf' end
+    finish_index(r.id, r.job, r.node, istr(r.seq), score)
     interrupted[#interrupted + 1] = r.id
   end
 end

@@ -1,5 +1,6 @@
 -- run_update: ARGV[3] number of runs, then per run: id, node, '1' if the
--- new status is final, finished-index score, number of field pairs, pairs.
+-- new status is final, finished_at ('' to date the run by its stored
+-- created_at in the finished index), number of field pairs, pairs.
 -- Each run is applied on its own, only while the stored run is unfinished
 -- and belongs to node, whose lease must be live by the store's clock.
 -- Reply: ["ok", status...] with status "ok", "notfound" or "lease".
@@ -14,7 +15,7 @@ for _ = 1, tonumber(ARGV[3]) do
   local fields = {}
   for i = 1, 2 * tonumber(nextarg()) do fields[i] = nextarg() end
   local key = run_key(id)
-  local f = redis.call('HMGET', key, 'status', 'node', 'job_id', 'seq')
+  local f = redis.call('HMGET', key, 'status', 'node', 'job_id', 'seq', 'created_at')
   if lives[node] == nil then lives[node] = live(node, now) end
   if not f[1] and redis.call('EXISTS', key) == 0 then
     res[#res + 1] = 'notfound'
@@ -22,7 +23,10 @@ for _ = 1, tonumber(ARGV[3]) do
     res[#res + 1] = 'lease'
   else
     redis.call('HSET', key, unpack(fields))
-    if done then finish_index(id, f[3], node, f[4], score) end
+    if done then
+      if score == '' then score = f[5] and f[5] ~= '' and f[5] or '-inf' end
+      finish_index(id, f[3], node, f[4], score)
+    end
     res[#res + 1] = 'ok'
   end
 end
