@@ -559,3 +559,42 @@ func TestNoLostUpdateUnderRepeatableRead(t *testing.T) {
 		t.Errorf("%d runs recorded (%v), want %d", runs, err, claims)
 	}
 }
+
+// A claimed fire whose run is already recorded (same fire key) is not
+// recorded or handed out again, and the job still advances.
+func TestClaimSkipsRecordedFire(t *testing.T) {
+	t.Parallel()
+	logs := &recorder{}
+	st := openWith(t, testenv.MySQLDSN(t), mysql.Options{Logger: logs.logger()})
+	heartbeat(t, st, "node-1")
+	addJobs(t, st, newJob("a", at(0), 5), newJob("b", at(0), 5))
+	earlier := &sundial.Run{ID: "earlier", JobID: "a", ScheduledAt: at(0), Attempt: 1, Status: sundial.RunSucceeded, Node: "node-1", CreatedAt: at(0)}
+	if err := st.RunInsert(t.Context(), earlier, 0); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := st.JobClaimDue(t.Context(), sundial.JobClaimDueParams{Now: at(0), Limit: 10, Node: "node-1", Decide: fire("node-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]int{}
+	for _, c := range claims {
+		runs[c.Job.ID] = len(c.Runs)
+		for _, r := range c.Runs {
+			if r.Seq == 0 {
+				t.Errorf("run %s handed out without a Seq", r.ID)
+			}
+		}
+	}
+	if len(claims) != 2 || runs["a"] != 0 || runs["b"] != 1 {
+		t.Errorf("claims %v with runs %v; want a (its fire already recorded: no run) and b (one run)", len(claims), runs)
+	}
+	if !logs.has("already recorded") {
+		t.Error("the dropped fire was not logged")
+	}
+	for _, id := range []string{"a", "b"} {
+		job, err := st.JobGet(t.Context(), id)
+		if err != nil || !job.NextRunTime.Equal(at(1)) {
+			t.Errorf("job %s after the claim: %v, %v; want next at %s", id, job, err, at(1))
+		}
+	}
+}
