@@ -42,6 +42,7 @@ func commands() []command {
 		{"next", "preview the fire times of a trigger", runNext},
 		{"catchup", "what a scheduler does with an overdue job", runCatchUp},
 		{"serve", "run the scheduler server (not yet available)", runServe},
+		{"migrate", "create or upgrade a store's schema", runMigrate},
 		{"version", "print the version of this build", runVersion},
 	}
 }
