@@ -71,10 +71,10 @@ func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([
 			parked []parkedJob
 			dups   []*sundial.Run
 		)
-		err := s.write(ctx, true, func(tx *sql.Tx) error {
+		err := s.write(ctx, true, func(t *wtx) error {
 			batch, next, parked, dups = nil, cur, nil, nil
 			var err error
-			done, err = s.claimChunk(ctx, tx, p, want, &next, claimed, &batch, &parked, &dups)
+			done, err = s.claimChunk(t, p, want, &next, claimed, &batch, &parked, &dups)
 			return err
 		})
 		for _, j := range parked {
@@ -116,10 +116,10 @@ type parkedJob struct {
 
 // claimChunk claims up to want jobs in tx, from cur on. It reports done
 // when no due job is left after the cursor.
-func (s *Store) claimChunk(ctx context.Context, tx *sql.Tx, p sundial.JobClaimDueParams, want int,
+func (s *Store) claimChunk(t *wtx, p sundial.JobClaimDueParams, want int,
 	cur *claimCursor, claimed map[string]bool, batch *[]sundial.Claim, parked *[]parkedJob, dups *[]*sundial.Run,
 ) (done bool, err error) {
-	live, err := liveLease(ctx, tx, p.Node, time.Now())
+	live, err := liveLease(t, p.Node, time.Now())
 	if err != nil {
 		return false, err
 	}
@@ -131,7 +131,7 @@ func (s *Store) claimChunk(ctx context.Context, tx *sql.Tx, p sundial.JobClaimDu
 	handled := 0
 	for handled < want {
 		ask := want - handled
-		rows, err := fetchDue(ctx, tx, cur, now, ask)
+		rows, err := fetchDue(t, cur, now, ask)
 		if err != nil {
 			return false, err
 		}
@@ -146,13 +146,13 @@ func (s *Store) claimChunk(ctx context.Context, tx *sql.Tx, p sundial.JobClaimDu
 			handled++
 			job, err := d.row.job(&s.triggers)
 			if err != nil {
-				if _, err := tx.ExecContext(ctx, qPark, d.row.id); err != nil {
+				if _, err := t.exec(qPark, d.row.id); err != nil {
 					return false, err
 				}
 				*parked = append(*parked, parkedJob{d.row.id, err})
 				continue
 			}
-			c, err := s.apply(ctx, tx, job, p.Decide(job, d.active), dups)
+			c, err := s.apply(t, job, p.Decide(job, d.active), dups)
 			if err != nil {
 				return false, err
 			}
@@ -174,13 +174,13 @@ type dueRow struct {
 	active int
 }
 
-func fetchDue(ctx context.Context, tx *sql.Tx, cur *claimCursor, now int64, limit int) ([]dueRow, error) {
+func fetchDue(t *wtx, cur *claimCursor, now int64, limit int) ([]dueRow, error) {
 	var rows *sql.Rows
 	var err error
 	if cur.scheduled {
-		rows, err = tx.QueryContext(ctx, qDue, now, cur.next, cur.id, limit)
+		rows, err = t.query(qDue, now, cur.next, cur.id, limit)
 	} else {
-		rows, err = tx.QueryContext(ctx, qDueUnscheduled, cur.id, limit)
+		rows, err = t.query(qDueUnscheduled, cur.id, limit)
 	}
 	if err != nil {
 		return nil, err
@@ -199,19 +199,19 @@ func fetchDue(ctx context.Context, tx *sql.Tx, cur *claimCursor, now int64, limi
 
 // apply writes one claim decision: the job advances or goes, the runs are
 // recorded.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, job *sundial.Job, d sundial.ClaimDecision, dups *[]*sundial.Run) (sundial.Claim, error) {
+func (s *Store) apply(t *wtx, job *sundial.Job, d sundial.ClaimDecision, dups *[]*sundial.Run) (sundial.Claim, error) {
 	var err error
 	if d.Finished {
-		_, err = tx.ExecContext(ctx, qFinish, job.ID)
+		_, err = t.exec(qFinish, job.ID)
 	} else {
-		_, err = tx.ExecContext(ctx, qAdvance, micros(d.NextRunTime), job.ID)
+		_, err = t.exec(qAdvance, micros(d.NextRunTime), job.ID)
 	}
 	if err != nil {
 		return sundial.Claim{}, err
 	}
 	runs := d.Runs[:0:0]
 	for _, r := range d.Runs {
-		ok, err := insertRun(ctx, tx, r)
+		ok, err := insertRun(t, r)
 		if err != nil {
 			return sundial.Claim{}, err
 		}

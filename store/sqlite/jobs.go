@@ -48,7 +48,8 @@ const (
 			version = version + 1
 		WHERE id = ? AND version = ?
 		RETURNING version`
-	qChanges = `SELECT n FROM sundial_changes WHERE id = 1`
+	qChanges   = `SELECT n FROM sundial_changes WHERE id = 1`
+	qJobExists = `SELECT count(*) FROM sundial_jobs WHERE id = ?`
 )
 
 // jobValues lists a job's values for jobSetCols.
@@ -108,9 +109,14 @@ type scanner interface{ Scan(dest ...any) error }
 
 // scan reads the columns of jobCols, then extra.
 func (r *jobRow) scan(sc scanner, extra ...any) error {
-	return sc.Scan(append([]any{&r.id, &r.name, &r.store, &r.task, &r.args, &r.kwargs, &r.trig, &r.next,
+	return sc.Scan(r.dest(extra...)...)
+}
+
+// dest lists where the columns of jobCols go, then extra.
+func (r *jobRow) dest(extra ...any) []any {
+	return append([]any{&r.id, &r.name, &r.store, &r.task, &r.args, &r.kwargs, &r.trig, &r.next,
 		&r.paused, &r.executor, &r.grace, &r.coalesce, &r.maxInstances, &r.timeout, &r.retry, &r.recovery,
-		&r.description, &r.tags, &r.version, &r.created, &r.updated}, extra...)...)
+		&r.description, &r.tags, &r.version, &r.created, &r.updated}, extra...)
 }
 
 // job checks the row and builds the job. A row another program wrote badly
@@ -217,8 +223,8 @@ func (s *Store) JobAdd(ctx context.Context, p sundial.JobAddParams) error {
 		q = qJobUpsert
 	}
 	var version int64
-	err = s.write(ctx, true, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, q, vals...).Scan(&version)
+	err = s.write(ctx, true, func(t *wtx) error {
+		return t.scanRow(q, vals, &version)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("add job %s: %w", p.Job.ID, sundial.ErrConflict)
@@ -234,9 +240,7 @@ func (s *Store) JobAdd(ctx context.Context, p sundial.JobAddParams) error {
 // a *sundial.JobError (errors.Is ErrInvalidJob) naming the column.
 func (s *Store) JobGet(ctx context.Context, id string) (*sundial.Job, error) {
 	var r jobRow
-	err := s.read(ctx, func(db *sql.DB) error {
-		return r.scan(db.QueryRowContext(ctx, `SELECT `+jobCols+` FROM sundial_jobs WHERE id = ?`, id))
-	})
+	err := s.readRow(ctx, `SELECT `+jobCols+` FROM sundial_jobs WHERE id = ?`, []any{id}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sundial.ErrJobNotFound
 	}
@@ -315,13 +319,13 @@ func (s *Store) JobUpdate(ctx context.Context, job *sundial.Job) error {
 	}
 	vals = append(vals, job.ID, job.Version)
 	var version int64
-	err = s.write(ctx, true, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, qJobUpdate, vals...).Scan(&version)
+	err = s.write(ctx, true, func(t *wtx) error {
+		err := t.scanRow(qJobUpdate, vals, &version)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_jobs WHERE id = ?`, job.ID).Scan(&n); err != nil {
+		if err := t.scanRow(qJobExists, []any{job.ID}, &n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -338,8 +342,8 @@ func (s *Store) JobUpdate(ctx context.Context, job *sundial.Job) error {
 
 // JobRemove deletes the job (its runs stay), or returns ErrJobNotFound.
 func (s *Store) JobRemove(ctx context.Context, id string) error {
-	err := s.write(ctx, true, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sundial_jobs WHERE id = ?`, id)
+	err := s.write(ctx, true, func(t *wtx) error {
+		res, err := t.exec(qFinish, id)
 		if err != nil {
 			return err
 		}
@@ -365,8 +369,8 @@ func cmpErr(err, def error) error {
 // JobRemoveAll deletes every job and returns how many there were.
 func (s *Store) JobRemoveAll(ctx context.Context) (int, error) {
 	var n int64
-	err := s.write(ctx, true, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sundial_jobs`)
+	err := s.write(ctx, true, func(t *wtx) error {
+		res, err := t.exec(`DELETE FROM sundial_jobs`)
 		if err != nil {
 			return err
 		}
@@ -384,11 +388,9 @@ func (s *Store) JobRemoveAll(ctx context.Context) (int, error) {
 func (s *Store) JobNextFireTime(ctx context.Context) (time.Time, bool, error) {
 	var unscheduled bool
 	var next sql.NullInt64
-	err := s.read(ctx, func(db *sql.DB) error {
-		return db.QueryRowContext(ctx, `SELECT
+	err := s.readRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM sundial_jobs WHERE paused = 0 AND next_run_time IS NULL),
-			(SELECT min(next_run_time) FROM sundial_jobs WHERE paused = 0)`).Scan(&unscheduled, &next)
-	})
+			(SELECT min(next_run_time) FROM sundial_jobs WHERE paused = 0)`, nil, &unscheduled, &next)
 	switch {
 	case err != nil:
 		return time.Time{}, false, fmt.Errorf("next fire time: %w", err)

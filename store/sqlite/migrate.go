@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -65,8 +64,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	latest := ms[len(ms)-1].version
-	return s.write(ctx, false, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS sundial_schema (
+	return s.write(ctx, false, func(t *wtx) error {
+		if _, err := t.exec(`CREATE TABLE IF NOT EXISTS sundial_schema (
 			version    INTEGER NOT NULL PRIMARY KEY,
 			name       TEXT    NOT NULL,
 			applied_at INTEGER NOT NULL
@@ -74,7 +73,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM sundial_schema`).Scan(&current); err != nil {
+		if err := t.scanRow(`SELECT coalesce(max(version), 0) FROM sundial_schema`, nil, &current); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if current > latest {
@@ -84,10 +83,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if m.version <= current {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := t.exec(m.sql); err != nil {
 				return fmt.Errorf("migrate: %s: %w", m.name, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sundial_schema (version, name, applied_at) VALUES (?, ?, ?)`,
+			if _, err := t.exec(`INSERT INTO sundial_schema (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.version, m.name, time.Now().UnixMicro()); err != nil {
 				return fmt.Errorf("migrate: %s: %w", m.name, err)
 			}

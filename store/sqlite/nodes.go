@@ -9,18 +9,20 @@ import (
 	"github.com/sundial-scheduler/sundial"
 )
 
+const qHeartbeat = `INSERT INTO sundial_nodes (id, host, pid, version, started_at, heartbeat_at, lease_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
+				started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, lease_until = excluded.lease_until`
+
 // NodeHeartbeat registers the node or renews its lease: HeartbeatAt is
 // the host clock now (to the microsecond) and LeaseUntil now + ttl; both
 // are written back into node.
 func (s *Store) NodeHeartbeat(ctx context.Context, node *sundial.Node, ttl time.Duration) error {
 	var hb, until time.Time
-	err := s.write(ctx, false, func(tx *sql.Tx) error {
+	err := s.write(ctx, false, func(t *wtx) error {
 		hb = time.Now().UTC().Truncate(time.Microsecond)
 		until = hb.Add(ttl).Truncate(time.Microsecond)
-		_, err := tx.ExecContext(ctx, `INSERT INTO sundial_nodes (id, host, pid, version, started_at, heartbeat_at, lease_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
-				started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, lease_until = excluded.lease_until`,
+		_, err := t.exec(qHeartbeat,
 			node.ID, node.Host, node.PID, node.Version, micros(node.StartedAt), hb.UnixMicro(), until.UnixMicro())
 		return err
 	})
@@ -34,8 +36,8 @@ func (s *Store) NodeHeartbeat(ctx context.Context, node *sundial.Node, ttl time.
 // NodeLeave ends the node's lease at once by forgetting the node; its
 // unfinished runs can be reaped without waiting.
 func (s *Store) NodeLeave(ctx context.Context, id string) error {
-	err := s.write(ctx, false, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sundial_nodes WHERE id = ?`, id)
+	err := s.write(ctx, false, func(t *wtx) error {
+		_, err := t.exec(`DELETE FROM sundial_nodes WHERE id = ?`, id)
 		return err
 	})
 	if err != nil {
@@ -48,8 +50,8 @@ func (s *Store) NodeLeave(ctx context.Context, id string) error {
 // lease expired more than forget ago (forget > 0).
 func (s *Store) NodeList(ctx context.Context, forget time.Duration) ([]*sundial.Node, error) {
 	if forget > 0 {
-		err := s.write(ctx, false, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sundial_nodes WHERE lease_until < ?`, time.Now().Add(-forget).UnixMicro())
+		err := s.write(ctx, false, func(t *wtx) error {
+			_, err := t.exec(`DELETE FROM sundial_nodes WHERE lease_until < ?`, time.Now().Add(-forget).UnixMicro())
 			return err
 		})
 		if err != nil {

@@ -20,61 +20,81 @@ const (
 	qRunInsert = `INSERT INTO sundial_runs (id, job_id, scheduled_at, attempt, status, reason, manual, coalesced,
 			node, recoverable, created_at, started_at, finished_at, output, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING RETURNING seq`
+		ON CONFLICT DO NOTHING`
 	qRunUpdate = `UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, recoverable = ?,
 			started_at = ?, finished_at = ?, output = ?, error = ?
 		WHERE id = ? AND ` + unfinished + ` AND node = ?
 			AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > ?)`
-	qActive = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
+	qActive    = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
+	qRunExists = `SELECT count(*) FROM sundial_runs WHERE id = ?`
 )
 
 // insertRun records a run and sets its Seq; ok is false when its id or
 // fire key is already recorded.
-func insertRun(ctx context.Context, tx *sql.Tx, r *sundial.Run) (ok bool, err error) {
-	err = tx.QueryRowContext(ctx, qRunInsert, r.ID, r.JobID, r.ScheduledAt.UnixMicro(), r.Attempt, string(r.Status),
+func insertRun(t *wtx, r *sundial.Run) (ok bool, err error) {
+	res, err := t.exec(qRunInsert, r.ID, r.JobID, r.ScheduledAt.UnixMicro(), r.Attempt, string(r.Status),
 		r.Reason, r.Manual, r.Coalesced, r.Node, r.Recoverable, micros(r.CreatedAt), micros(r.StartedAt),
-		micros(r.FinishedAt), r.Output, r.Error).Scan(&r.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		micros(r.FinishedAt), r.Output, r.Error)
+	if err != nil {
+		return false, err
 	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	r.Seq, err = res.LastInsertId()
 	return err == nil, err
 }
 
-// runRow scans a row of runCols.
+// runRow is one row of runCols as scanned.
+type runRow struct {
+	r                          sundial.Run
+	status                     string
+	scheduled                  int64
+	manual, recoverable        int64
+	created, started, finished sql.NullInt64
+}
+
+// dest lists where the columns of runCols go.
+func (x *runRow) dest() []any {
+	r := &x.r
+	return []any{&r.Seq, &r.ID, &r.JobID, &x.scheduled, &r.Attempt, &x.status, &r.Reason, &x.manual, &r.Coalesced,
+		&r.Node, &x.recoverable, &x.created, &x.started, &x.finished, &r.Output, &r.Error}
+}
+
+// run builds the run.
+func (x *runRow) run() *sundial.Run {
+	r := x.r
+	r.Status = sundial.RunStatus(x.status)
+	r.ScheduledAt = time.UnixMicro(x.scheduled).UTC()
+	r.Manual, r.Recoverable = x.manual != 0, x.recoverable != 0
+	r.CreatedAt, r.StartedAt, r.FinishedAt = fromMicros(x.created), fromMicros(x.started), fromMicros(x.finished)
+	return &r
+}
+
+// scanRun reads a row of runCols.
 func scanRun(sc scanner) (*sundial.Run, error) {
-	var (
-		r                          sundial.Run
-		status                     string
-		scheduled                  int64
-		manual, recoverable        int64
-		created, started, finished sql.NullInt64
-	)
-	if err := sc.Scan(&r.Seq, &r.ID, &r.JobID, &scheduled, &r.Attempt, &status, &r.Reason, &manual, &r.Coalesced,
-		&r.Node, &recoverable, &created, &started, &finished, &r.Output, &r.Error); err != nil {
+	var x runRow
+	if err := sc.Scan(x.dest()...); err != nil {
 		return nil, err
 	}
-	r.Status = sundial.RunStatus(status)
-	r.ScheduledAt = time.UnixMicro(scheduled).UTC()
-	r.Manual, r.Recoverable = manual != 0, recoverable != 0
-	r.CreatedAt, r.StartedAt, r.FinishedAt = fromMicros(created), fromMicros(started), fromMicros(finished)
-	return &r, nil
+	return x.run(), nil
 }
 
 // RunInsert records a run that no claim created and sets its Seq. With
 // maxActive > 0 it first counts the job's unfinished runs, in the same
 // write transaction.
 func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) error {
-	err := s.write(ctx, false, func(tx *sql.Tx) error {
+	err := s.write(ctx, false, func(t *wtx) error {
 		if maxActive > 0 {
 			var n int
-			if err := tx.QueryRowContext(ctx, qActive, run.JobID).Scan(&n); err != nil {
+			if err := t.scanRow(qActive, []any{run.JobID}, &n); err != nil {
 				return err
 			}
 			if n >= maxActive {
 				var dup int
-				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_runs
+				if err := t.scanRow(`SELECT count(*) FROM sundial_runs
 					WHERE id = ? OR (job_id = ? AND scheduled_at = ? AND attempt = ?)`,
-					run.ID, run.JobID, run.ScheduledAt.UnixMicro(), run.Attempt).Scan(&dup); err != nil {
+					[]any{run.ID, run.JobID, run.ScheduledAt.UnixMicro(), run.Attempt}, &dup); err != nil {
 					return err
 				}
 				if dup > 0 {
@@ -83,7 +103,7 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 				return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, n, sundial.ErrMaxInstances)
 			}
 		}
-		ok, err := insertRun(ctx, tx, run)
+		ok, err := insertRun(t, run)
 		if err == nil && !ok {
 			err = sundial.ErrDuplicateRun
 		}
@@ -103,11 +123,11 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 		return nil
 	}
 	var refused []error
-	err := s.write(ctx, false, func(tx *sql.Tx) error {
+	err := s.write(ctx, false, func(t *wtx) error {
 		refused = refused[:0]
 		now := time.Now().UnixMicro()
 		for _, r := range runs {
-			res, err := tx.ExecContext(ctx, qRunUpdate, string(r.Status), r.Reason, r.Coalesced, r.Recoverable,
+			res, err := t.exec(qRunUpdate, string(r.Status), r.Reason, r.Coalesced, r.Recoverable,
 				micros(r.StartedAt), micros(r.FinishedAt), r.Output, r.Error, r.ID, r.Node, r.Node, now)
 			if err != nil {
 				return err
@@ -119,7 +139,7 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 				continue
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_runs WHERE id = ?`, r.ID).Scan(&n); err != nil {
+			if err := t.scanRow(qRunExists, []any{r.ID}, &n); err != nil {
 				return err
 			}
 			reason := sundial.ErrLeaseLost
@@ -138,19 +158,15 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 
 // RunGet returns the run, or ErrRunNotFound.
 func (s *Store) RunGet(ctx context.Context, id string) (*sundial.Run, error) {
-	var r *sundial.Run
-	err := s.read(ctx, func(db *sql.DB) error {
-		var err error
-		r, err = scanRun(db.QueryRowContext(ctx, `SELECT `+runCols+` FROM sundial_runs WHERE id = ?`, id))
-		return err
-	})
+	var r runRow
+	err := s.readRow(ctx, `SELECT `+runCols+` FROM sundial_runs WHERE id = ?`, []any{id}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sundial.ErrRunNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get run %s: %w", id, err)
 	}
-	return r, nil
+	return r.run(), nil
 }
 
 // RunList returns the matching runs, newest (highest seq) first.
@@ -216,7 +232,8 @@ func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundia
 const pruneChunk = 1000
 
 // RunPrune deletes finished runs by the policy: those that finished before
-// p.FinishedBefore (or have no finish time), and those beyond the newest
+// p.FinishedBefore (those recorded final without a finish time count from
+// their creation), and those beyond the newest
 // p.KeepPerJob finished runs of their job. It picks the runs first, by one
 // read, then deletes them in transactions of up to 1000 so that a large
 // prune does not hold the write lock for long.
@@ -228,14 +245,16 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 	if !p.FinishedBefore.IsZero() {
 		before = p.FinishedBefore.UnixMicro()
 	}
-	q := `SELECT seq FROM sundial_runs WHERE NOT ` + unfinished + ` AND (finished_at IS NULL OR finished_at < ?)`
+	// A run recorded final without a finish time counts from its creation.
+	const old = `(finished_at < ?1 OR (finished_at IS NULL AND (created_at IS NULL OR created_at < ?1)))`
+	q := `SELECT seq FROM sundial_runs WHERE NOT ` + unfinished + ` AND ` + old
 	args := []any{before}
 	if p.KeepPerJob > 0 {
 		q = `SELECT seq FROM (
-				SELECT seq, finished_at, row_number() OVER (PARTITION BY job_id ORDER BY seq DESC) AS n
+				SELECT seq, finished_at, created_at, row_number() OVER (PARTITION BY job_id ORDER BY seq DESC) AS n
 				FROM sundial_runs WHERE NOT ` + unfinished + `)
-			WHERE (? IS NOT NULL AND (finished_at IS NULL OR finished_at < ?)) OR n > ?`
-		args = []any{before, before, p.KeepPerJob}
+			WHERE (?1 IS NOT NULL AND ` + old + `) OR n > ?2`
+		args = []any{before, p.KeepPerJob}
 	}
 	var seqs []int64
 	err := s.read(ctx, func(db *sql.DB) error {
@@ -267,8 +286,8 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 			args[i] = seq
 		}
 		var n int64
-		err := s.write(ctx, false, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, q, args...)
+		err := s.write(ctx, false, func(t *wtx) error {
+			res, err := t.exec(q, args...)
 			if err != nil {
 				return err
 			}
@@ -292,18 +311,18 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		limit = -1 // no limit in SQLite
 	}
 	var res sundial.RunReapResult
-	err := s.write(ctx, false, func(tx *sql.Tx) error {
+	err := s.write(ctx, false, func(t *wtx) error {
 		res = sundial.RunReapResult{}
 		now := time.Now()
-		live, err := liveLease(ctx, tx, p.Node, now)
+		live, err := liveLease(t, p.Node, now)
 		if err != nil {
 			return err
 		}
 		if !live {
 			return sundial.ErrLeaseLost
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+runCols+` FROM sundial_runs r WHERE `+unfinished+`
-			AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
+		rows, err := t.query(`SELECT `+runCols+` FROM sundial_runs r INDEXED BY sundial_runs_unfinished
+			WHERE `+unfinished+` AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
 			ORDER BY seq LIMIT ?`, now.UnixMicro(), limit)
 		if err != nil {
 			return err
@@ -324,7 +343,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		for _, r := range lost {
 			if r.Status == sundial.RunSubmitted || r.Recoverable {
 				r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
-				if _, err := tx.ExecContext(ctx, `UPDATE sundial_runs
+				if _, err := t.exec(`UPDATE sundial_runs
 					SET node = ?, status = 'submitted', recoverable = 0, started_at = NULL WHERE seq = ?`, p.Node, r.Seq); err != nil {
 					return err
 				}
@@ -333,7 +352,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			}
 			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
 			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
-			if _, err := tx.ExecContext(ctx, `UPDATE sundial_runs SET status = ?, finished_at = ?, reason = ? WHERE seq = ?`,
+			if _, err := t.exec(`UPDATE sundial_runs SET status = ?, finished_at = ?, reason = ? WHERE seq = ?`,
 				string(r.Status), micros(r.FinishedAt), r.Reason, r.Seq); err != nil {
 				return err
 			}

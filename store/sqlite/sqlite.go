@@ -44,6 +44,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
@@ -107,6 +108,18 @@ type Store struct {
 	watchers map[*watcher]struct{}
 
 	triggers triggerCache
+
+	stmtMu sync.Mutex
+	stmts  map[stmtKey]*sql.Stmt
+
+	retries atomic.Int64 // calls retried because the file was locked
+}
+
+// stmtKey names a prepared statement: its query on the write connection or
+// on the read pool.
+type stmtKey struct {
+	query string
+	read  bool
 }
 
 var (
@@ -135,6 +148,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{
 		opts: opts, log: opts.Logger, w: w, r: w,
 		closed: make(chan struct{}), watchers: map[*watcher]struct{}{},
+		stmts: map[stmtKey]*sql.Stmt{},
 	}
 	if !memory {
 		r, err := sql.Open("sqlite", rdsn)
@@ -147,6 +161,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.r = r
 	}
 	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	if err := s.prepareWrites(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -170,8 +188,8 @@ func dsns(path string, o Options) (write, read string, memory bool, err error) {
 	}
 	memory = memory || path == ":memory:"
 	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", o.lockWait.Milliseconds())
-	write = path + sep + busy + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)&_txlock=immediate"
-	read = path + sep + busy + "&_pragma=query_only(1)"
+	write = path + sep + busy + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	read = path + sep + busy + "&_pragma=synchronous(NORMAL)&_pragma=query_only(1)"
 	return write, read, memory, nil
 }
 
@@ -181,6 +199,12 @@ func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.stmts = nil
+		s.stmtMu.Unlock()
 		err = s.w.Close()
 		if s.r != s.w {
 			err = errors.Join(err, s.r.Close())
@@ -216,6 +240,7 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("sqlite store: gave up waiting for a lock: %w", ctx.Err())
 		}
+		s.retries.Add(1)
 		if time.Since(start) >= s.opts.BusyTimeout {
 			return fmt.Errorf("sqlite store: the file stayed locked by another connection for %s (%d tries): %w",
 				s.opts.BusyTimeout, tries, err)
@@ -232,29 +257,133 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 	}
 }
 
+// wtx is a write transaction with the store's prepared statements.
+type wtx struct {
+	tx    *sql.Tx
+	ctx   context.Context
+	s     *Store
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the prepared statement of query q in the transaction, or
+// nil when q is not one of writeQueries.
+func (t *wtx) stmt(q string) *sql.Stmt {
+	if st, ok := t.stmts[q]; ok {
+		return st
+	}
+	t.s.stmtMu.Lock()
+	st := t.s.stmts[stmtKey{q, false}]
+	t.s.stmtMu.Unlock()
+	if st == nil {
+		return nil
+	}
+	st = t.tx.StmtContext(t.ctx, st)
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st
+}
+
+// exec runs statement q.
+func (t *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(q); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
+}
+
+// query runs query q.
+func (t *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(q); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, q, args...)
+}
+
+// scanRow runs query q for one row and scans it into dest; sql.ErrNoRows
+// when there is none.
+func (t *wtx) scanRow(q string, args []any, dest ...any) error {
+	if st := t.stmt(q); st != nil {
+		return st.QueryRowContext(t.ctx, args...).Scan(dest...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...).Scan(dest...)
+}
+
+// writeQueries are prepared on the write connection when the Store opens:
+// the statements of claims, run inserts and updates. (They cannot be
+// prepared later, from inside a transaction holding the one connection.)
+var writeQueries = []string{
+	qChanges, qLive, qDueUnscheduled, qDue, qAdvance, qFinish, qPark,
+	qRunInsert, qRunUpdate, qActive, qRunExists,
+	qJobInsert, qJobUpsert, qJobUpdate, qJobExists, qHeartbeat,
+}
+
+// prepareWrites prepares writeQueries.
+func (s *Store) prepareWrites(ctx context.Context) error {
+	for _, q := range writeQueries {
+		var st *sql.Stmt
+		err := s.retry(ctx, func() error {
+			var err error
+			st, err = s.w.PrepareContext(ctx, q)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmtMu.Lock()
+		s.stmts[stmtKey{q, false}] = st
+		s.stmtMu.Unlock()
+	}
+	return nil
+}
+
+// prepared returns the Store's prepared statement of q on the read pool,
+// preparing it the first time.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	k := stmtKey{q, true}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmts == nil {
+		return nil, errClosed
+	}
+	if st, ok := s.stmts[k]; ok {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[k] = st
+	return st, nil
+}
+
+var errClosed = errors.New("sqlite store is closed")
+
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the write
 // connection), retried whole while the file is locked, so fn must be safe
 // to run again. jobs says fn may change sundial_jobs: the store then notes
 // its own changes of the change counter, which Watch does not report.
-func (s *Store) write(ctx context.Context, jobs bool, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, jobs bool, fn func(t *wtx) error) error {
 	return s.retry(ctx, func() error {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
+		t := &wtx{tx: tx, ctx: ctx, s: s}
 		var n0, n1 int64
 		if jobs {
-			if err := tx.QueryRowContext(ctx, qChanges).Scan(&n0); err != nil {
+			if err := t.scanRow(qChanges, nil, &n0); err != nil {
 				tx.Rollback()
 				return err
 			}
 		}
-		if err := fn(tx); err != nil {
+		if err := fn(t); err != nil {
 			tx.Rollback()
 			return err
 		}
 		if jobs {
-			if err := tx.QueryRowContext(ctx, qChanges).Scan(&n1); err != nil {
+			if err := t.scanRow(qChanges, nil, &n1); err != nil {
 				tx.Rollback()
 				return err
 			}
@@ -274,6 +403,18 @@ func (s *Store) read(ctx context.Context, fn func(db *sql.DB) error) error {
 	return s.retry(ctx, func() error { return fn(s.r) })
 }
 
+// readRow runs a constant query q on the read pool, prepared once per
+// Store, and scans its one row into dest; sql.ErrNoRows when there is none.
+func (s *Store) readRow(ctx context.Context, q string, args []any, dest ...any) error {
+	return s.retry(ctx, func() error {
+		st, err := s.prepared(ctx, q)
+		if err != nil {
+			return err
+		}
+		return st.QueryRowContext(ctx, args...).Scan(dest...)
+	})
+}
+
 // micros converts a time to the stored form: Unix microseconds, or NULL
 // for the zero time.
 func micros(t time.Time) any {
@@ -291,9 +432,11 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64).UTC()
 }
 
+const qLive = `SELECT count(*) FROM sundial_nodes WHERE id = ? AND lease_until > ?`
+
 // liveLease reports whether node holds a lease at now (host clock).
-func liveLease(ctx context.Context, tx *sql.Tx, node string, now time.Time) (bool, error) {
+func liveLease(t *wtx, node string, now time.Time) (bool, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sundial_nodes WHERE id = ? AND lease_until > ?`, node, now.UnixMicro()).Scan(&n)
+	err := t.scanRow(qLive, []any{node, now.UnixMicro()}, &n)
 	return n > 0, err
 }
