@@ -47,8 +47,10 @@
 #                               words as above)
 #   SUNDIAL_TEST_REDIS_PIDFILE  redis-server's pid file
 #
-# Stop a server with SIGTERM to the pid in its pid file (SIGKILL to crash
-# it), start it again with its command line, and wait until it answers.
+# Stop MariaDB or Redis with SIGTERM to the pid in its pid file (SIGKILL to
+# crash it), start it again with its command line (in the background: the
+# pid file tells services_cleanup to stop it at the end), and wait until it
+# answers. PostgreSQL: SUNDIAL_TEST_PG_CTL, as above.
 #
 # Settings: SUNDIAL_TEST_SERVICES=0 starts nothing. A SUNDIAL_TEST_POSTGRES,
 # SUNDIAL_TEST_MYSQL or SUNDIAL_TEST_REDIS that is already set is kept, and
