@@ -140,7 +140,8 @@ func (s *Store) decodeDue(ctx context.Context, v any, node string) ([]dueJob, er
 
 // claimBatch decides and applies a batch of due jobs, deciding again (up to
 // claimRedecides times) those that changed since they were read. lost
-// counts the jobs given up: claimed by others meanwhile or still changing.
+// counts the jobs given up because they changed (claimed by others, most
+// likely); jobs deleted meanwhile are not counted.
 func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, due []dueJob) (claims []sundial.Claim, lost int, err error) {
 	for round := 1; len(due) > 0; round++ {
 		decisions := make([]sundial.ClaimDecision, len(due))
@@ -191,9 +192,8 @@ func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, due
 				claims = append(claims, sundial.Claim{Job: d.job, Runs: runs, Finished: dec.Finished})
 			case "conflict":
 				again = append(again, d.job.ID)
-			default: // gone
-				lost++
 			}
+			// gone: deleted meanwhile
 		}
 		if len(again) == 0 {
 			break
