@@ -223,7 +223,9 @@ func TestKillAndRestart(t *testing.T) {
 func killAndRestart(t *testing.T, storeURL string) {
 	first := time.Now().Truncate(time.Second).Add(2 * time.Second)
 	p1 := start(t, storeURL, "crash-1", fmt.Sprintf("%s=%d", envAdd, first.Unix()))
-	time.Sleep(time.Until(first.Add(3500 * time.Millisecond)))
+	// Kill 0.3 s into a run of recover (each takes 1.5 s; a fire every
+	// second, one at a time: runs start at first, +2 s, +4 s).
+	time.Sleep(time.Until(first.Add(4300 * time.Millisecond)))
 	killedAt := time.Now()
 	if err := p1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -80,7 +80,12 @@ func TestPlainSQLJobRows(t *testing.T) {
 				}
 			}
 
-			q(`INSERT INTO sundial_jobs (id, task, trigger) VALUES (?, ?, ?)`,
+			// trigger is a reserved word in MySQL and MariaDB.
+			trig := "trigger"
+			if b.name == "mysql" {
+				trig = "`trigger`"
+			}
+			q(`INSERT INTO sundial_jobs (id, task, `+trig+`) VALUES (?, ?, ?)`,
 				"ext", "ext:work", `{"type": "interval", "seconds": 1}`)
 			first := waitFor(t, ran, "ext {}", 5*time.Second)
 			job, err := s.GetJob(ctx, "ext")
