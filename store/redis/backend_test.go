@@ -662,3 +662,38 @@ func TestWatchStops(t *testing.T) {
 	}
 	s.Watch(t.Context()) // after Close: nothing starts
 }
+
+// Decisions that record many runs (a long backlog recorded as missed) are
+// applied in several script calls, each job whole in one.
+func TestClaimLargeDecisions(t *testing.T) {
+	t.Parallel()
+	s := setup(t, testPrefix(t))
+	heartbeat(t, s, "n1", time.Hour)
+	const jobs, runs = 3, 1000
+	for i := range jobs {
+		addJobs(t, s, newJob(fmt.Sprint("j", i), base))
+	}
+	claims := claim(t, s, base, "n1", func(job *sundial.Job, _ int) sundial.ClaimDecision {
+		d := sundial.ClaimDecision{NextRunTime: base.Add(time.Hour)}
+		for k := range runs {
+			at := base.Add(-time.Duration(k) * time.Minute)
+			d.Runs = append(d.Runs, &sundial.Run{
+				ID: fmt.Sprintf("%s@%d", job.ID, k), JobID: job.ID, ScheduledAt: at, Attempt: 1,
+				Status: sundial.RunMissed, Node: "n1", CreatedAt: base, FinishedAt: base,
+			})
+		}
+		return d
+	})
+	if len(claims) != jobs {
+		t.Fatalf("%d claims, want %d", len(claims), jobs)
+	}
+	for _, c := range claims {
+		if len(c.Runs) != runs || c.Runs[runs-1].Seq == 0 {
+			t.Errorf("claim of %s: %d runs recorded, want %d with seqs", c.Job.ID, len(c.Runs), runs)
+		}
+	}
+	all, err := s.RunList(t.Context(), sundial.RunListParams{})
+	if err != nil || len(all) != jobs*runs {
+		t.Errorf("RunList = %d runs, %v; want %d", len(all), err, jobs*runs)
+	}
+}

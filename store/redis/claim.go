@@ -138,62 +138,41 @@ func (s *Store) decodeDue(ctx context.Context, v any, node string) ([]dueJob, er
 	return due, nil
 }
 
+// claimApplyArgs bounds the arguments of one claim_apply call: a batch
+// whose decisions record many runs (a backlog recorded as missed) is
+// applied in several calls, each job whole in one of them.
+const claimApplyArgs = 32 << 10
+
 // claimBatch decides and applies a batch of due jobs, deciding again (up to
 // claimRedecides times) those that changed since they were read. lost
 // counts the jobs given up because they changed (claimed by others, most
 // likely); jobs deleted meanwhile are not counted.
 func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, due []dueJob) (claims []sundial.Claim, lost int, err error) {
 	for round := 1; len(due) > 0; round++ {
-		decisions := make([]sundial.ClaimDecision, len(due))
-		args := []any{p.Node, strconv.Itoa(len(due))}
-		for i, d := range due {
-			dec := p.Decide(d.job, d.active)
-			decisions[i] = dec
-			args = append(args, d.job.ID, d.version, strconv.Itoa(d.active), d.next, d.paused,
-				encBool(dec.Finished), encTime(dec.NextRunTime), strconv.Itoa(len(dec.Runs)))
-			for _, r := range dec.Runs {
-				args = runArgs(args, r)
-			}
-		}
-		res, err := s.write(ctx, scClaimApply, args...)
-		if err != nil {
-			return claims, lost, fmt.Errorf("claim due jobs: %w", err)
-		}
-		if res[0] == "leaselost" {
-			return claims, lost, fmt.Errorf("claim as node %q: %w", p.Node, sundial.ErrLeaseLost)
-		}
 		var again []any
-		rest := res[1:]
-		for i, d := range due {
-			if len(rest) < 3 || rest[0] != d.job.ID {
-				return claims, lost, fmt.Errorf("claim due jobs: unexpected reply %q", res)
-			}
-			status := rest[1]
-			n, _ := strconv.Atoi(rest[2])
-			if len(rest) < 3+n {
-				return claims, lost, fmt.Errorf("claim due jobs: unexpected reply %q", res)
-			}
-			seqs := rest[3 : 3+n]
-			rest = rest[3+n:]
-			switch status {
-			case "ok":
-				dec := decisions[i]
-				runs := dec.Runs[:0:0]
-				for k, r := range dec.Runs {
-					seq, _ := strconv.ParseInt(seqs[k], 10, 64)
-					if seq == 0 {
-						s.log.Warn("redis store: a claim decided a run that is already recorded; not recorded again",
-							"job", d.job.ID, "run", r.ID, "scheduled_at", r.ScheduledAt, "attempt", r.Attempt)
-						continue
-					}
-					r.Seq = seq
-					runs = append(runs, r)
+		for len(due) > 0 {
+			// Decide jobs until the arguments fill one call.
+			decisions := make([]sundial.ClaimDecision, 0, len(due))
+			var jobArgs []any
+			n := 0
+			for n < len(due) && (n == 0 || len(jobArgs) < claimApplyArgs) {
+				d := due[n]
+				dec := p.Decide(d.job, d.active)
+				decisions = append(decisions, dec)
+				jobArgs = append(jobArgs, d.job.ID, d.version, strconv.Itoa(d.active), d.next, d.paused,
+					encBool(dec.Finished), encTime(dec.NextRunTime), strconv.Itoa(len(dec.Runs)))
+				for _, r := range dec.Runs {
+					jobArgs = runArgs(jobArgs, r)
 				}
-				claims = append(claims, sundial.Claim{Job: d.job, Runs: runs, Finished: dec.Finished})
-			case "conflict":
-				again = append(again, d.job.ID)
+				n++
 			}
-			// gone: deleted meanwhile
+			got, conflicts, err := s.claimApply(ctx, p.Node, due[:n], decisions, jobArgs)
+			claims = append(claims, got...)
+			if err != nil {
+				return claims, lost, err
+			}
+			again = append(again, conflicts...)
+			due = due[n:]
 		}
 		if len(again) == 0 {
 			break
@@ -212,4 +191,50 @@ func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, due
 		lost += len(again) - len(due)
 	}
 	return claims, lost, nil
+}
+
+// claimApply applies the decisions for due in one claim_apply call and
+// returns the claims made and the ids of the jobs that changed since they
+// were read.
+func (s *Store) claimApply(ctx context.Context, node string, due []dueJob, decisions []sundial.ClaimDecision, jobArgs []any) (claims []sundial.Claim, conflicts []any, err error) {
+	res, err := s.write(ctx, scClaimApply, append([]any{node, strconv.Itoa(len(due))}, jobArgs...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("claim due jobs: %w", err)
+	}
+	if res[0] == "leaselost" {
+		return nil, nil, fmt.Errorf("claim as node %q: %w", node, sundial.ErrLeaseLost)
+	}
+	rest := res[1:]
+	for i, d := range due {
+		if len(rest) < 3 || rest[0] != d.job.ID {
+			return claims, conflicts, fmt.Errorf("claim due jobs: unexpected reply %q", res)
+		}
+		status := rest[1]
+		n, _ := strconv.Atoi(rest[2])
+		if len(rest) < 3+n {
+			return claims, conflicts, fmt.Errorf("claim due jobs: unexpected reply %q", res)
+		}
+		seqs := rest[3 : 3+n]
+		rest = rest[3+n:]
+		switch status {
+		case "ok":
+			dec := decisions[i]
+			runs := dec.Runs[:0:0]
+			for k, r := range dec.Runs {
+				seq, _ := strconv.ParseInt(seqs[k], 10, 64)
+				if seq == 0 {
+					s.log.Warn("redis store: a claim decided a run that is already recorded; not recorded again",
+						"job", d.job.ID, "run", r.ID, "scheduled_at", r.ScheduledAt, "attempt", r.Attempt)
+					continue
+				}
+				r.Seq = seq
+				runs = append(runs, r)
+			}
+			claims = append(claims, sundial.Claim{Job: d.job, Runs: runs, Finished: dec.Finished})
+		case "conflict":
+			conflicts = append(conflicts, d.job.ID)
+		}
+		// gone: deleted meanwhile
+	}
+	return claims, conflicts, nil
 }
