@@ -535,6 +535,20 @@ func TestWriteRetryIsIdempotent(t *testing.T) {
 	if err != nil || !strings.Contains(fmt.Sprint(v), "dup") {
 		t.Errorf("insert under a new token = %v, %v; want dup", v, err)
 	}
+
+	// RunUpdate takes no token: a repeat of an update that finished the run
+	// is accepted as such, a different one is refused.
+	heartbeat(t, s, "n1", time.Hour)
+	run.Status, run.FinishedAt, run.Output = sundial.RunSucceeded, base.Add(time.Minute), "done"
+	for i := range 2 {
+		if err := s.RunUpdate(t.Context(), run); err != nil {
+			t.Errorf("update %d finishing the run: %v", i, err)
+		}
+	}
+	run.Output = "other"
+	if err := s.RunUpdate(t.Context(), run); !errors.Is(err, sundial.ErrLeaseLost) {
+		t.Errorf("a different update of the finished run: err = %v, want ErrLeaseLost", err)
+	}
 }
 
 // A connection killed while a write waits on it (a restart, a proxy

@@ -53,7 +53,13 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 		args = append(args, r.ID, r.Node, encBool(r.Status.Finished()), encTime(r.FinishedAt), strconv.Itoa(len(f)/2))
 		args = append(args, f...)
 	}
-	res, err := s.write(ctx, scRunUpdate, args...)
+	// No idempotency token: the script itself accepts a repeat (see
+	// lua/run_update.lua), which saves a key per update.
+	v, err := s.run(ctx, scRunUpdate, "", args...)
+	if err != nil {
+		return fmt.Errorf("update runs: %w", err)
+	}
+	res, err := decodeReply(v)
 	if err != nil {
 		return fmt.Errorf("update runs: %w", err)
 	}

@@ -2,10 +2,23 @@
 -- new status is final, finished_at ('' to date the run by its stored
 -- created_at in the finished index), number of field pairs, pairs.
 -- Each run is applied on its own, only while the stored run is unfinished
--- and belongs to node, whose lease must be live by the store's clock.
+-- and belongs to node, whose lease must be live by the store's clock. An
+-- update that is refused but finds the run of node already in the state it
+-- asks for is a repeat (a retry after a lost reply) and succeeds, so this
+-- script needs no idempotency token.
 -- Reply: ["ok", status...] with status "ok", "notfound" or "lease".
-local prev = replay()
-if prev then return prev end
+
+-- already reports whether the run at key holds every field pair given.
+local function already(key, fields)
+  local names = {}
+  for i = 1, #fields, 2 do names[#names + 1] = fields[i] end
+  local cur = redis.call('HMGET', key, unpack(names))
+  for i, v in ipairs(cur) do
+    if (v or '') ~= fields[2 * i] then return false end
+  end
+  return true
+end
+
 local now = now_us()
 local lives = {}
 local res = { 'ok' }
@@ -20,7 +33,11 @@ for _ = 1, tonumber(ARGV[3]) do
   if not f[1] and redis.call('EXISTS', key) == 0 then
     res[#res + 1] = 'notfound'
   elseif not unfinished(f[1]) or f[2] ~= node or not lives[node] then
-    res[#res + 1] = 'lease'
+    if f[2] == node and already(key, fields) then
+      res[#res + 1] = 'ok'
+    else
+      res[#res + 1] = 'lease'
+    end
   else
     redis.call('HSET', key, unpack(fields))
     if done then
