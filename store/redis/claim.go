@@ -219,6 +219,9 @@ func (s *Store) claimApply(ctx context.Context, node string, due []dueJob, decis
 		switch status {
 		case "ok":
 			dec := decisions[i]
+			if n != len(dec.Runs) {
+				return claims, conflicts, fmt.Errorf("claim due jobs: reply for job %s has %d runs, want %d", d.job.ID, n, len(dec.Runs))
+			}
 			runs := dec.Runs[:0:0]
 			for k, r := range dec.Runs {
 				seq, _ := strconv.ParseInt(seqs[k], 10, 64)
