@@ -105,8 +105,11 @@ func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundia
 		maxScore = "(" + strconv.FormatInt(p.BeforeSeq, 10)
 	}
 	page := int64(readBatch)
-	if p.Limit > 0 && !filtered(p) {
+	switch {
+	case p.Limit > 0 && !filtered(p):
 		page = int64(min(p.Limit, readBatch))
+	case p.Limit > 0:
+		page = int64(min(max(4*p.Limit, 32), readBatch))
 	}
 	var out []*sundial.Run
 	for {
