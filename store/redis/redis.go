@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -118,11 +119,47 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{rdb: goredis.NewClient(o), opts: opts, log: opts.Logger, id: id}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.checkVersion(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open redis store: %w", err)
+	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open redis store: %w", err)
 	}
 	return s, nil
+}
+
+// checkVersion refuses servers older than 6.2, whose ZRANGE lacks BYSCORE
+// and REV (the scripts also rely on effects replication, the default since
+// 5.0). Servers that do not report a version are let through.
+func (s *Store) checkVersion(ctx context.Context) error {
+	var info string
+	err := s.retry(ctx, func() error {
+		var err error
+		info, err = s.rdb.Info(ctx, "server").Result()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for line := range strings.Lines(info) {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(v, ".", 3)
+		if len(parts) < 2 {
+			return nil
+		}
+		major, err1 := strconv.Atoi(parts[0])
+		minor, err2 := strconv.Atoi(parts[1])
+		if err1 == nil && err2 == nil && (major < 6 || major == 6 && minor < 2) {
+			return fmt.Errorf("redis %s is too old: the store needs 6.2 or later", v)
+		}
+		return nil
+	}
+	return nil
 }
 
 // Close stops the store's watchers and closes its connections. It is safe
