@@ -116,8 +116,8 @@ func TestMigrate(t *testing.T) {
 			}
 		}
 		v, err := s.rdb.HGet(t.Context(), s.key("schema"), "version").Int()
-		if err != nil || v != SchemaVersion {
-			t.Errorf("schema version = %d, %v; want %d", v, err, SchemaVersion)
+		if err != nil || v != schemaVersion {
+			t.Errorf("schema version = %d, %v; want %d", v, err, schemaVersion)
 		}
 	})
 
@@ -155,7 +155,7 @@ func TestMigrate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h["version"] != fmt.Sprint(SchemaVersion) || h["applied_1"] == "" {
+		if h["version"] != fmt.Sprint(schemaVersion) || h["applied_1"] == "" {
 			t.Errorf("schema after concurrent opens = %v", h)
 		}
 		if n, err := raw(t).Exists(t.Context(), opts.Prefix+"schema:lock").Result(); err != nil || n != 0 {
@@ -166,7 +166,7 @@ func TestMigrate(t *testing.T) {
 	t.Run("NewerSchemaRefused", func(t *testing.T) {
 		t.Parallel()
 		opts := testPrefix(t)
-		if err := raw(t).HSet(t.Context(), opts.Prefix+"schema", "version", SchemaVersion+1).Err(); err != nil {
+		if err := raw(t).HSet(t.Context(), opts.Prefix+"schema", "version", schemaVersion+1).Err(); err != nil {
 			t.Fatal(err)
 		}
 		s, err := Open(t.Context(), testURL(t), opts)

@@ -69,12 +69,12 @@ var migrations = func() []migration {
 	return out
 }()
 
-// SchemaVersion is the version of the key layout this package writes (the
+// schemaVersion is the version of the key layout this package writes (the
 // number of its migrations).
-var SchemaVersion = len(migrations)
+var schemaVersion = len(migrations)
 
-// Migrate brings the key layout under the prefix up to SchemaVersion
-// (sundial migrate). It is idempotent and safe to run from several
+// Migrate applies the embedded migrations the key layout under the prefix
+// lacks (sundial migrate). It is idempotent and safe to run from several
 // processes at once: they take turns holding a lock key (SET NX with an
 // expiry), and each migration checks and records the version in the same
 // script. A store written by a newer version of Sundial is an error.
@@ -109,8 +109,8 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if cur > SchemaVersion {
-		return 0, fmt.Errorf("migrate: prefix %q has schema version %d, newer than this build's %d", s.opts.Prefix, cur, SchemaVersion)
+	if cur > schemaVersion {
+		return 0, fmt.Errorf("migrate: prefix %q has schema version %d, newer than this build's %d", s.opts.Prefix, cur, schemaVersion)
 	}
 	applied := 0
 	for _, m := range migrations[cur:] {

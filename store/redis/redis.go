@@ -1,4 +1,4 @@
-// Package redis is a sundial.Store kept in Redis (7 or later): a hash per
+// Package redis is a sundial.Store kept in Redis (6.2 or later): a hash per
 // job and per run, a sorted set of next fire times, and Lua scripts that
 // make every claim and state change one atomic step. Any number of
 // schedulers (processes or hosts) may share one Redis: each fire is claimed
@@ -13,9 +13,10 @@
 // the node's lease is live; a job that changed in between is read again
 // and decided again, a bounded number of times.
 //
-// Every script that writes takes an idempotency token, so a call retried
-// after a lost reply (a dropped connection) is answered from the first
-// run instead of being applied twice. Watch combines a pub/sub channel with
+// Writes are safe to retry after a lost reply (a dropped connection): a
+// script takes an idempotency token and answers a retry with its first
+// reply, or (run updates) accepts a repeat of what it already did. Watch
+// combines a pub/sub channel with
 // a poll of a change counter, and reconnects on its own.
 package redis
 
