@@ -25,11 +25,11 @@
 #
 # Exported for the tests (formats: internal/testenv):
 #
-#   SUNDIAL_TEST_POSTGRES  postgres://sundial@127.0.0.1:PORT/postgres?sslmode=disable
+#   SUNDIAL_TEST_POSTGRES_URL  postgres://sundial@127.0.0.1:PORT/postgres?sslmode=disable
 #                          (superuser sundial; trust auth, loopback only)
-#   SUNDIAL_TEST_MYSQL     root@tcp(127.0.0.1:PORT)/ (root without password,
+#   SUNDIAL_TEST_MYSQL_URL     mysql://root@127.0.0.1:PORT/ (root without password,
 #                          loopback only)
-#   SUNDIAL_TEST_REDIS     redis://127.0.0.1:PORT/0
+#   SUNDIAL_TEST_REDIS_URL     redis://127.0.0.1:PORT/0
 #
 # and what a test needs to stop, kill or restart a server (a restart keeps
 # the port and the data):
@@ -52,8 +52,8 @@
 # pid file tells services_cleanup to stop it at the end), and wait until it
 # answers. PostgreSQL: SUNDIAL_TEST_PG_CTL, as above.
 #
-# Settings: SUNDIAL_TEST_SERVICES=0 starts nothing. A SUNDIAL_TEST_POSTGRES,
-# SUNDIAL_TEST_MYSQL or SUNDIAL_TEST_REDIS that is already set is kept, and
+# Settings: SUNDIAL_TEST_SERVICES=0 starts nothing. A SUNDIAL_TEST_POSTGRES_URL,
+# SUNDIAL_TEST_MYSQL_URL or SUNDIAL_TEST_REDIS_URL that is already set is kept, and
 # that server is not started. SUNDIAL_PG_VERSION picks the Debian
 # postgresql-<version> package (default 15).
 
@@ -339,7 +339,7 @@ postgres_init() {
 }
 
 # postgres_start starts the cluster (creating it first if needed), exporting
-# SUNDIAL_TEST_POSTGRES, SUNDIAL_TEST_PG_CTL and SUNDIAL_TEST_PGDATA.
+# SUNDIAL_TEST_POSTGRES_URL, SUNDIAL_TEST_PG_CTL and SUNDIAL_TEST_PGDATA.
 postgres_start() {
 	services_init
 	local dir=$services_dir/pg
@@ -386,7 +386,7 @@ postgres_start() {
 		return 1
 	done
 	services_mark_started postgres
-	export SUNDIAL_TEST_POSTGRES="postgres://sundial@127.0.0.1:$port/postgres?sslmode=disable"
+	export SUNDIAL_TEST_POSTGRES_URL="postgres://sundial@127.0.0.1:$port/postgres?sslmode=disable"
 	export SUNDIAL_TEST_PG_CTL=$ctl
 	export SUNDIAL_TEST_PGDATA=$data
 }
@@ -465,7 +465,7 @@ mariadb_init() {
 }
 
 # mariadb_start starts mariadbd (creating its data directory first if
-# needed), exporting SUNDIAL_TEST_MYSQL, SUNDIAL_TEST_MYSQL_CMD and
+# needed), exporting SUNDIAL_TEST_MYSQL_URL, SUNDIAL_TEST_MYSQL_CMD and
 # SUNDIAL_TEST_MYSQL_PIDFILE.
 mariadb_start() {
 	services_init
@@ -496,7 +496,7 @@ mariadb_start() {
 		return 1
 	done
 	services_mark_started mariadb
-	export SUNDIAL_TEST_MYSQL="root@tcp(127.0.0.1:$port)/"
+	export SUNDIAL_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/"
 	export SUNDIAL_TEST_MYSQL_CMD="$mariadbd --defaults-file=$cnf"
 	export SUNDIAL_TEST_MYSQL_PIDFILE=$pidfile
 }
@@ -519,7 +519,7 @@ redis_init() {
 }
 
 # redis_start starts redis-server without persistence, exporting
-# SUNDIAL_TEST_REDIS, SUNDIAL_TEST_REDIS_CMD and SUNDIAL_TEST_REDIS_PIDFILE.
+# SUNDIAL_TEST_REDIS_URL, SUNDIAL_TEST_REDIS_CMD and SUNDIAL_TEST_REDIS_PIDFILE.
 redis_start() {
 	services_init
 	local dir=$services_dir/redis
@@ -558,7 +558,7 @@ redis_start() {
 		return 1
 	done
 	services_mark_started redis
-	export SUNDIAL_TEST_REDIS="redis://127.0.0.1:$port/0"
+	export SUNDIAL_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 	export SUNDIAL_TEST_REDIS_CMD="$server $conf"
 	export SUNDIAL_TEST_REDIS_PIDFILE=$pidfile
 }
@@ -573,9 +573,9 @@ redis_stop() {
 # services_env NAME prints the variable that names service NAME's server.
 services_env() {
 	case $1 in
-	postgres) echo SUNDIAL_TEST_POSTGRES ;;
-	mariadb) echo SUNDIAL_TEST_MYSQL ;;
-	redis) echo SUNDIAL_TEST_REDIS ;;
+	postgres) echo SUNDIAL_TEST_POSTGRES_URL ;;
+	mariadb) echo SUNDIAL_TEST_MYSQL_URL ;;
+	redis) echo SUNDIAL_TEST_REDIS_URL ;;
 	esac
 }
 
@@ -708,9 +708,9 @@ services_cleanup() {
 	services_stop immediate
 	for name in "${services_started[@]}"; do
 		case $name in
-		postgres) unset SUNDIAL_TEST_POSTGRES SUNDIAL_TEST_PG_CTL SUNDIAL_TEST_PGDATA ;;
-		mariadb) unset SUNDIAL_TEST_MYSQL SUNDIAL_TEST_MYSQL_CMD SUNDIAL_TEST_MYSQL_PIDFILE ;;
-		redis) unset SUNDIAL_TEST_REDIS SUNDIAL_TEST_REDIS_CMD SUNDIAL_TEST_REDIS_PIDFILE ;;
+		postgres) unset SUNDIAL_TEST_POSTGRES_URL SUNDIAL_TEST_PG_CTL SUNDIAL_TEST_PGDATA ;;
+		mariadb) unset SUNDIAL_TEST_MYSQL_URL SUNDIAL_TEST_MYSQL_CMD SUNDIAL_TEST_MYSQL_PIDFILE ;;
+		redis) unset SUNDIAL_TEST_REDIS_URL SUNDIAL_TEST_REDIS_CMD SUNDIAL_TEST_REDIS_PIDFILE ;;
 		esac
 	done
 	services_started=()

@@ -21,8 +21,6 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/sundial-scheduler/sundial"
 	"github.com/sundial-scheduler/sundial/internal/testenv"
 	"github.com/sundial-scheduler/sundial/store/storeurl"
@@ -201,7 +199,7 @@ var backends = []struct {
 }{
 	{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "sundial.db") }},
 	{"postgres", func(t *testing.T) string { return testenv.PostgresURL(t) }},
-	{"mysql", func(t *testing.T) string { return mysqlURL(t, testenv.MySQLDSN(t)) }},
+	{"mysql", func(t *testing.T) string { return testenv.MySQLURL(t) }},
 	{"redis", func(t *testing.T) string {
 		u, prefix := testenv.RedisURL(t)
 		return u + "?prefix=" + url.QueryEscape(prefix)
@@ -342,15 +340,6 @@ func killAndRestart(t *testing.T, storeURL string) {
 	if !retaken {
 		t.Errorf("recover: no run of crash-1 was taken over and finished by crash-2: %v", describe(runs["recover"]))
 	}
-}
-
-// mysqlURL turns a driver DSN into the store URL naming the same database.
-func mysqlURL(t *testing.T, dsn string) string {
-	cfg, err := gomysql.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("mysql://%s@%s/%s", url.User(cfg.User).String(), cfg.Addr, cfg.DBName)
 }
 
 func describe(runs []*sundial.Run) string {

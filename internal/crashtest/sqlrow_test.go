@@ -37,8 +37,12 @@ func TestPlainSQLJobRows(t *testing.T) {
 			return u, "pgx", u
 		}, func(n int) string { return fmt.Sprintf("$%d", n) }},
 		{"mysql", func(t *testing.T) (string, string, string) {
-			dsn := testenv.MySQLDSN(t)
-			return mysqlURL(t, dsn), "mysql", dsn
+			u := testenv.MySQLURL(t)
+			dsn, err := storeurl.MySQLDSN(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u, "mysql", dsn
 		}, func(int) string { return "?" }},
 	} {
 		t.Run(b.name, func(t *testing.T) {

@@ -2,8 +2,8 @@
 // starts: a fresh PostgreSQL or MariaDB database per test, dropped when the
 // test ends, or a Redis server with a key prefix of the test's own.
 //
-// The servers are named by environment variables (SUNDIAL_TEST_POSTGRES,
-// SUNDIAL_TEST_MYSQL, SUNDIAL_TEST_REDIS). When one is unset the test is
+// The servers are named by environment variables (SUNDIAL_TEST_POSTGRES_URL,
+// SUNDIAL_TEST_MYSQL_URL, SUNDIAL_TEST_REDIS_URL). When one is unset the test is
 // skipped, except under CI (CI=true), where a suite that would skip fails
 // instead: the CI run must exercise every store.
 package testenv
@@ -28,12 +28,12 @@ import (
 const (
 	// PostgresEnv holds an admin URL, such as
 	// postgres://sundial@127.0.0.1:55432/postgres?sslmode=disable.
-	PostgresEnv = "SUNDIAL_TEST_POSTGRES"
-	// MySQLEnv holds an admin DSN in go-sql-driver form, such as
-	// root@tcp(127.0.0.1:53306)/.
-	MySQLEnv = "SUNDIAL_TEST_MYSQL"
+	PostgresEnv = "SUNDIAL_TEST_POSTGRES_URL"
+	// MySQLEnv holds an admin URL, such as mysql://root@127.0.0.1:53306/
+	// (user, password, host and port; the database part is ignored).
+	MySQLEnv = "SUNDIAL_TEST_MYSQL_URL"
 	// RedisEnv holds a URL, such as redis://127.0.0.1:56379/0.
-	RedisEnv = "SUNDIAL_TEST_REDIS"
+	RedisEnv = "SUNDIAL_TEST_REDIS_URL"
 )
 
 // need returns the variable's value, or skips (fails under CI) when unset.
@@ -101,7 +101,10 @@ func PostgresURL(t testing.TB) string {
 // dropped when the test ends.
 func MySQLDSN(t testing.TB) string {
 	t.Helper()
-	admin := need(t, MySQLEnv)
+	admin, err := MySQLAdminDSN(need(t, MySQLEnv))
+	if err != nil {
+		t.Fatalf("%s: %v", MySQLEnv, err)
+	}
 	cfg, err := mysql.ParseDSN(admin)
 	if err != nil {
 		t.Fatalf("%s: %v", MySQLEnv, err)
@@ -134,6 +137,45 @@ func MySQLDSN(t testing.TB) string {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	return cfg.FormatDSN()
+}
+
+// MySQLAdminDSN turns mysql://user:pass@host:port/ into the driver's DSN,
+// without a database.
+func MySQLAdminDSN(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "mysql" && u.Scheme != "mariadb" {
+		return "", fmt.Errorf("want a mysql:// URL, got %q", raw)
+	}
+	cfg := mysql.NewConfig()
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	cfg.Net, cfg.Addr = "tcp", u.Host
+	if u.Port() == "" {
+		cfg.Addr = u.Hostname() + ":3306"
+	}
+	return cfg.FormatDSN(), nil
+}
+
+// MySQLURL is MySQLDSN as the mysql:// URL of the same fresh database (the
+// form store URLs take).
+func MySQLURL(t testing.TB) string {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := url.URL{Scheme: "mysql", Host: cfg.Addr, Path: "/" + cfg.DBName}
+	if cfg.Passwd != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Passwd)
+	} else {
+		u.User = url.User(cfg.User)
+	}
+	return u.String()
 }
 
 // RedisURL returns the test Redis server's URL and a key prefix unique to

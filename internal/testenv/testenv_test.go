@@ -144,7 +144,11 @@ func TestMySQL(t *testing.T) {
 	}
 
 	// The subtest's cleanup dropped its database.
-	db, err := sql.Open("mysql", mustEnv(t, testenv.MySQLEnv))
+	admin, err := testenv.MySQLAdminDSN(mustEnv(t, testenv.MySQLEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", admin)
 	if err != nil {
 		t.Fatal(err)
 	}
