@@ -16,14 +16,18 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// backoff grows while claims fail (a store down, a lease lost), and
+	// stall while due jobs cannot be claimed (another node holds them),
+	// so neither case spins the loop.
+	var backoff, stall time.Duration
 	for {
 		now := s.clock.Now()
-		more := false
+		more, claimed := false, 0
+		var err error
 		if s.State() == StateRunning {
-			var err error
-			more, err = s.dispatch(ctx, now)
+			claimed, more, err = s.dispatch(ctx, now)
 			if err != nil && ctx.Err() == nil {
-				s.log.Error("claim due jobs", "err", err)
+				s.log.Error("claim due jobs", "err", err, "retry_in", grow(backoff, s.cfg.MaxSleep))
 			}
 			s.submitDelayed(now)
 		}
@@ -40,6 +44,17 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 				wait = min(wait, at.Sub(now))
 			}
 		}
+		switch {
+		case err != nil:
+			backoff = grow(backoff, s.cfg.MaxSleep)
+			wait = max(wait, backoff)
+		case claimed == 0 && wait <= 0:
+			backoff = 0
+			stall = grow(stall, s.cfg.MaxSleep)
+			wait = stall
+		default:
+			backoff, stall = 0, 0
+		}
 		timer.Reset(max(wait, 0))
 		select {
 		case <-ctx.Done():
@@ -50,23 +65,29 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 	}
 }
 
+// grow doubles a wait, from 20ms up to limit.
+func grow(d, limit time.Duration) time.Duration {
+	return min(max(2*d, 20*time.Millisecond), limit)
+}
+
 // dispatch claims due jobs once from every store and hands their runs to
-// the executors. It reports whether a full batch was claimed from some
-// store (more may be due).
-func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (bool, error) {
-	more := false
+// the executors. It reports how many jobs it claimed and whether a full
+// batch was claimed from some store (more may be due).
+func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (int, bool, error) {
+	more, claimed := false, 0
 	var errs []error
 	for _, name := range s.storeNames {
-		full, err := s.dispatchStore(ctx, name, s.stores[name], now)
+		n, full, err := s.dispatchStore(ctx, name, s.stores[name], now)
 		more = more || full
+		claimed += n
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return more, errors.Join(errs...)
+	return claimed, more, errors.Join(errs...)
 }
 
-func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (bool, error) {
+func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (int, bool, error) {
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
 		Limit: s.cfg.ClaimBatch,
@@ -76,10 +97,12 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("store %s: %w", name, err)
+		// Claims a backend committed before failing are still returned:
+		// their runs are recorded, so they run.
+		err = fmt.Errorf("store %s: %w", name, err)
 	}
 	if len(claims) == 0 {
-		return false, nil
+		return 0, false, err
 	}
 	batch := map[*executor][]*work{}
 	for _, c := range claims {
@@ -96,7 +119,7 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	for e, ws := range batch {
 		e.submitAll(ws)
 	}
-	return len(claims) >= s.cfg.ClaimBatch, nil
+	return len(claims), len(claims) >= s.cfg.ClaimBatch, err
 }
 
 // decide applies the catch-up rule and max_instances to one due job.
