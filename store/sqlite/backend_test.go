@@ -599,3 +599,30 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// unreadable is a trigger whose JSON does not parse back.
+type unreadable struct{ trigger.Trigger }
+
+func (unreadable) MarshalJSON() ([]byte, error) { return []byte(`{"type": "bogus"}`), nil }
+
+// TestTriggerMustReadBack: JobAdd and JobUpdate refuse a trigger whose
+// JSON would not parse back, instead of storing a row claims must park.
+func TestTriggerMustReadBack(t *testing.T) {
+	t.Parallel()
+	s, _ := setup(t)
+	j := benchJob("a", base)
+	j.Trigger = unreadable{j.Trigger}
+	var je *sundial.JobError
+	if err := s.JobAdd(t.Context(), sundial.JobAddParams{Job: j}); !errors.As(err, &je) || je.Field != "trigger" {
+		t.Errorf("JobAdd with an unreadable trigger: err = %v, want a JobError naming the trigger", err)
+	}
+	addJob(t, s, "b", base)
+	b, err := s.JobGet(t.Context(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Trigger = unreadable{b.Trigger}
+	if err := s.JobUpdate(t.Context(), b); !errors.Is(err, sundial.ErrInvalidJob) {
+		t.Errorf("JobUpdate with an unreadable trigger: err = %v, want ErrInvalidJob", err)
+	}
+}

@@ -52,11 +52,16 @@ const (
 	qJobExists = `SELECT count(*) FROM sundial_jobs WHERE id = ?`
 )
 
-// jobValues lists a job's values for jobSetCols.
-func jobValues(j *sundial.Job) ([]any, error) {
+// jobValues lists a job's values for jobSetCols. A trigger whose JSON
+// would not parse back is refused now, rather than parked at its first
+// claim.
+func (s *Store) jobValues(j *sundial.Job) ([]any, error) {
 	trig, err := json.Marshal(j.Trigger)
+	if err == nil {
+		_, err = s.triggers.parse(string(trig))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("job %s: encode trigger: %w", j.ID, err)
+		return nil, &sundial.JobError{JobID: j.ID, Field: "trigger", Reason: "cannot be stored as JSON that reads back: " + err.Error(), Err: err}
 	}
 	retry, err := json.Marshal(j.Retry)
 	if err != nil {
@@ -214,7 +219,7 @@ func (c *triggerCache) parse(s string) (trigger.Trigger, error) {
 // JobAdd stores a new job, or replaces one with p.Replace, and writes the
 // stored version back into p.Job.
 func (s *Store) JobAdd(ctx context.Context, p sundial.JobAddParams) error {
-	vals, err := jobValues(p.Job)
+	vals, err := s.jobValues(p.Job)
 	if err != nil {
 		return err
 	}
@@ -313,7 +318,7 @@ func (s *Store) JobList(ctx context.Context, p sundial.JobListParams) ([]*sundia
 // JobUpdate replaces the job if job.Version is the stored version, and
 // writes the new version back into job.
 func (s *Store) JobUpdate(ctx context.Context, job *sundial.Job) error {
-	vals, err := jobValues(job)
+	vals, err := s.jobValues(job)
 	if err != nil {
 		return err
 	}
