@@ -626,3 +626,24 @@ func TestTriggerMustReadBack(t *testing.T) {
 		t.Errorf("JobUpdate with an unreadable trigger: err = %v, want ErrInvalidJob", err)
 	}
 }
+
+// TestDecidePanics: a panic in Decide reaches the caller, and the store
+// stays usable (its one write connection is not left in a transaction).
+func TestDecidePanics(t *testing.T) {
+	t.Parallel()
+	s, _ := setup(t)
+	heartbeat(t, s, "n1")
+	addJob(t, s, "a", base)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic in Decide did not reach the caller")
+			}
+		}()
+		s.JobClaimDue(t.Context(), sundial.JobClaimDueParams{Now: base, Node: "n1",
+			Decide: func(*sundial.Job, int) sundial.ClaimDecision { panic("boom") }})
+	}()
+	if c := claimAll(t, s, "n1", base); len(c) != 1 {
+		t.Errorf("claim after the panic took %d jobs, want 1 (the panicked claim was rolled back)", len(c))
+	}
+}

@@ -275,13 +275,11 @@ func (s *Store) JobList(ctx context.Context, p sundial.JobListParams) ([]*sundia
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
+	// The order needs a sort of every matching row anyway, so the limit is
+	// applied while reading: rows that cannot be read, and tags (JSON that
+	// other programs write, filtered here so a bad row cannot fail the
+	// query), do not count against it.
 	q += ` ORDER BY (paused = 0 AND next_run_time IS NOT NULL) DESC, CASE WHEN paused = 0 THEN next_run_time END, id`
-	// Tags are JSON that other programs write: filter them here, after
-	// reading, so a bad row cannot fail the query.
-	if p.Limit > 0 && p.Tag == "" {
-		q += ` LIMIT ?`
-		args = append(args, p.Limit)
-	}
 	var out []*sundial.Job
 	err := s.read(ctx, func(db *sql.DB) error {
 		out = out[:0]

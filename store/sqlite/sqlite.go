@@ -63,7 +63,7 @@ type Options struct {
 	// error. Default 30s.
 	BusyTimeout time.Duration
 	// ReadConns is the number of connections reads may use at once.
-	// Default 4.
+	// Default 4. (An in-memory database has one connection for all.)
 	ReadConns int
 	// Logger receives the store's warnings: jobs whose rows cannot be read,
 	// Watch failures. Default slog.Default().
@@ -370,6 +370,14 @@ func (s *Store) write(ctx context.Context, jobs bool, fn func(t *wtx) error) err
 		if err != nil {
 			return err
 		}
+		defer func() {
+			// A panic in fn (Decide is the caller's code) must not leave
+			// the one write connection inside a transaction.
+			if p := recover(); p != nil {
+				tx.Rollback()
+				panic(p)
+			}
+		}()
 		t := &wtx{tx: tx, ctx: ctx, s: s}
 		var n0, n1 int64
 		if jobs {
