@@ -82,3 +82,41 @@ func BenchmarkJobAdd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRunUpdate updates 1,000 runs per op in one call (the batch a
+// busy scheduler writes): each op starts them all, then finishes them.
+func BenchmarkRunUpdate(b *testing.B) {
+	const n = 1000
+	s := benchStore(b)
+	runs := make([]*sundial.Run, n)
+	at := benchBase
+	fresh := func() {
+		at = at.Add(time.Minute)
+		for i := range runs {
+			runs[i] = &sundial.Run{ID: fmt.Sprintf("r%d-%d", at.Unix(), i), JobID: fmt.Sprintf("job-%04d", i), ScheduledAt: at,
+				Attempt: 1, Status: sundial.RunSubmitted, Node: "bench", CreatedAt: at}
+			if err := s.RunInsert(b.Context(), runs[i], 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		fresh()
+		b.StartTimer()
+		for _, r := range runs {
+			r.Status, r.StartedAt = sundial.RunRunning, at
+		}
+		if err := s.RunUpdate(b.Context(), runs...); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range runs {
+			r.Status, r.FinishedAt, r.Output = sundial.RunSucceeded, at.Add(time.Second), "ok"
+		}
+		if err := s.RunUpdate(b.Context(), runs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/run")
+}
