@@ -53,6 +53,11 @@ type claimCursor struct {
 // A decided run whose id or fire key is already recorded is not recorded
 // again and is left out of the claim's runs (and logged), so it is not
 // executed twice.
+//
+// When a transaction after the first fails, the claims already committed
+// are returned with a nil error (and the failure logged): their runs are
+// recorded and must be executed. A job is claimed at most once per call,
+// even if its new next fire time is due too.
 func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([]sundial.Claim, error) {
 	var (
 		claims  []sundial.Claim
