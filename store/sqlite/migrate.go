@@ -56,7 +56,7 @@ func migrations() ([]migration, error) {
 // transaction. It is idempotent, and safe when several processes open the
 // same new file at once: the migration runs under the write lock (BEGIN
 // IMMEDIATE), so they take turns and the later ones find nothing to do.
-// Open calls it; the future `sundial migrate` command does too. A database
+// Open calls it, and so does `sundial migrate`. A database
 // migrated by a newer Sundial than this one is refused.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations()
