@@ -82,6 +82,9 @@ func (s *Store) JobClaimDue(ctx context.Context, p sundial.JobClaimDueParams) ([
 			done, err = s.claimChunk(t, p, want, &next, claimed, &batch, &parked, &dups)
 			return err
 		})
+		if err != nil {
+			parked, dups = nil, nil // rolled back
+		}
 		for _, j := range parked {
 			s.log.Error("sqlite store: job cannot be read and was paused instead of claimed; fix its row, then set paused = 0",
 				"job", j.id, "err", j.err)
