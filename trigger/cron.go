@@ -33,7 +33,7 @@ func NewCron(f CronFields, loc *time.Location) (*CronTrigger, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	c := &CronTrigger{loc: loc}
+	c := &CronTrigger{loc: named(loc)}
 	for i, v := range []string{f.Year, f.Month, f.Day, f.Week, f.DayOfWeek, f.Hour, f.Minute, f.Second} {
 		c.given[i], c.has[i] = v, v != ""
 	}
@@ -53,7 +53,7 @@ func parseCron(f *fields, def *time.Location) (Trigger, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &CronTrigger{loc: loc}
+	c := &CronTrigger{loc: named(loc)}
 	for i, name := range cronFieldNames {
 		v, ok, err := f.str(name)
 		if err != nil {

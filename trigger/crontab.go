@@ -26,7 +26,7 @@ func NewCrontab(expr string, loc *time.Location) (*CrontabTrigger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CrontabTrigger{expr: expr, spec: s, loc: loc}, nil
+	return &CrontabTrigger{expr: expr, spec: s, loc: named(loc)}, nil
 }
 
 func parseCrontabTrigger(f *fields, def *time.Location) (Trigger, error) {

@@ -10,9 +10,12 @@ type DateTrigger struct {
 	loc *time.Location
 }
 
-// NewDate builds a trigger that fires once at t, written in t's zone.
+// NewDate builds a trigger that fires once at t, written in t's zone (for
+// time.Local, the IANA zone it stands for on this host, so that the trigger
+// can be stored and read back).
 func NewDate(t time.Time) *DateTrigger {
-	return &DateTrigger{run: t, loc: t.Location()}
+	loc := named(t.Location())
+	return &DateTrigger{run: t.In(loc), loc: loc}
 }
 
 func parseDate(f *fields, def *time.Location) (Trigger, error) {

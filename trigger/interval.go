@@ -35,7 +35,7 @@ func NewInterval(period time.Duration, start time.Time, loc *time.Location) (*In
 	if period < time.Second || period%time.Second != 0 {
 		return nil, fieldErr("seconds", period.String(), "must be a whole number of seconds, at least 1")
 	}
-	it := &IntervalTrigger{period: int64(period / time.Second), loc: loc, start: start}
+	it := &IntervalTrigger{period: int64(period / time.Second), loc: named(loc), start: start}
 	it.units[4] = it.period
 	return it, nil
 }
