@@ -38,7 +38,7 @@ var addScenario = peerScenario{
 
 func childAdd(ctx context.Context, c *childEnv, running bool) (*childResult, error) {
 	rec := newRecorder(0, func(int, time.Time) time.Time { return time.Time{} })
-	d, err := newDriver(c.peer, rec)
+	d, err := c.newDriver(rec)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,12 @@ type childEnv struct {
 	dur      time.Duration // measurement window of the timed scenarios
 	cap      time.Duration // bound on adding jobs (the add scenario and every setup)
 
+	// store, when set, is the URL of the store Sundial runs on (the stores
+	// scenario; peer is then sundial), with run history on and claimBatch
+	// as Config.ClaimBatch (0: the default).
+	store      string
+	claimBatch int
+
 	cpuprofile   string // written over the measurement window
 	memprofile   string // heap profile written at the end
 	mutexprofile string // mutex contention profile written at the end
@@ -129,6 +135,8 @@ func childMain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measurement window to `file`")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile at the end to `file`")
 	fs.StringVar(&c.mutexprofile, "mutexprofile", "", "write a mutex contention profile of the whole run to `file`")
+	fs.StringVar(&c.store, "store", "", "run Sundial on the store at `url` (storeurl form), with run history on")
+	fs.IntVar(&c.claimBatch, "claim-batch", 0, "Config.ClaimBatch of a -store run (0: the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,6 +149,9 @@ func childMain(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if c.n < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", c.n)
+	}
+	if c.store != "" && c.peer != "sundial" {
+		return fmt.Errorf("-store runs Sundial: want -peer sundial, got %q", c.peer)
 	}
 	if c.mutexprofile != "" {
 		runtime.SetMutexProfileFraction(5)

@@ -68,6 +68,16 @@ func newDriver(peer string, rec *recorder) (driver, error) {
 	return nil, fmt.Errorf("unknown peer %q", peer)
 }
 
+// newDriver returns a fresh, unstarted scheduler for the child's
+// measurement: Sundial on the child's store when it names one, else the
+// child's peer.
+func (c *childEnv) newDriver(rec *recorder) (driver, error) {
+	if c.store != "" {
+		return newStoreDriver(c.store, c.claimBatch, rec)
+	}
+	return newDriver(c.peer, rec)
+}
+
 // addQuadratic lists the peers whose add costs grow with the number of jobs
 // already there (before start): go-quartz's JobQueue.Push copies and scans
 // the whole queue on every add to refuse a duplicate key.

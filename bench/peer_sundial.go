@@ -23,6 +23,17 @@ type sundialDriver struct {
 }
 
 func newSundialDriver(rec *recorder) (*sundialDriver, error) {
+	return newSundialWith(sundial.Config{
+		Store:      memory.New(memory.Options{RunsPerJob: 2, MaxRuns: 1000}),
+		Executors:  map[string]int{"default": runtime.GOMAXPROCS(0) * 4},
+		Logger:     slog.New(slog.DiscardHandler),
+		ClaimBatch: 10_000,
+	}, rec)
+}
+
+// newSundialWith returns a scheduler with cfg whose one task reports to
+// rec (cfg.Tasks is replaced).
+func newSundialWith(cfg sundial.Config, rec *recorder) (*sundialDriver, error) {
 	reg := sundial.NewRegistry()
 	reg.Register(benchTask, func(_ context.Context, rc *sundial.RunContext) error {
 		i, err := strconv.Atoi(rc.JobID)
@@ -32,13 +43,8 @@ func newSundialDriver(rec *recorder) (*sundialDriver, error) {
 		rec.hit(i, rc.ScheduledAt)
 		return nil
 	})
-	s, err := sundial.New(sundial.Config{
-		Store:      memory.New(memory.Options{RunsPerJob: 2, MaxRuns: 1000}),
-		Tasks:      reg,
-		Executors:  map[string]int{"default": runtime.GOMAXPROCS(0) * 4},
-		Logger:     slog.New(slog.DiscardHandler),
-		ClaimBatch: 10_000,
-	})
+	cfg.Tasks = reg
+	s, err := sundial.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -93,15 +93,33 @@ func runPeerScenario(ctx context.Context, e *env, r *report, ps peerScenario) er
 // runChild measures one peer on one workload and size in a child process
 // and returns its result; failures are results with Err set.
 func (e *env) runChild(ctx context.Context, key, peer string, n int) *childResult {
-	args := []string{childFlag, "-scenario", key, "-peer", peer, "-n", strconv.Itoa(n),
-		"-dur", e.dur.String(), "-cap", e.cap.String()}
+	return e.runChildWith(ctx, childRun{scenario: key, key: key, peer: peer, name: peer, n: n, dur: e.dur})
+}
+
+// childRun is one child measurement as the parent asks for it.
+type childRun struct {
+	scenario string // as reported: names the run in progress lines and profile files
+	key      string // the child workload (-scenario)
+	peer     string
+	name     string // names the measured scheduler in progress lines and profile files
+	n        int
+	dur      time.Duration
+	extra    []string // further child flags
+}
+
+// runChildWith runs one child measurement and returns its result; failures
+// are results with Err set.
+func (e *env) runChildWith(ctx context.Context, cr childRun) *childResult {
+	args := []string{childFlag, "-scenario", cr.key, "-peer", cr.peer, "-n", strconv.Itoa(cr.n),
+		"-dur", cr.dur.String(), "-cap", e.cap.String()}
 	if e.profileDir != "" {
-		base := filepath.Join(e.profileDir, strings.ReplaceAll(key, "/", "-")+"-"+strconv.Itoa(n)+"-"+peer)
+		base := filepath.Join(e.profileDir, strings.ReplaceAll(cr.scenario, "/", "-")+"-"+strconv.Itoa(cr.n)+"-"+cr.name)
 		args = append(args, "-cpuprofile", base+".cpu.pprof", "-memprofile", base+".mem.pprof", "-mutexprofile", base+".mutex.pprof")
 	}
+	args = append(args, cr.extra...)
 	// Setup and the add scenario are bounded by cap (twice: a sample and
 	// the real thing), the timed scenarios by dur; the rest is slack.
-	timeout := 3*e.cap + e.dur + time.Minute
+	timeout := 3*e.cap + cr.dur + time.Minute
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, e.exe, args...)
@@ -111,7 +129,7 @@ func (e *env) runChild(ctx context.Context, key, peer string, n int) *childResul
 	err := cmd.Run()
 	took := time.Since(began)
 
-	res := &childResult{Scenario: key, Peer: peer, N: n}
+	res := &childResult{Scenario: cr.key, Peer: cr.peer, N: cr.n}
 	sc := bufio.NewScanner(&stdout)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	found := false
@@ -138,7 +156,7 @@ func (e *env) runChild(ctx context.Context, key, peer string, n int) *childResul
 	case res.NA != "":
 		status = "n/a: " + res.NA
 	}
-	fmt.Fprintf(e.progress, "bench: %s n=%d %s: %s (%s)\n", key, n, peer, status, took.Round(100*time.Millisecond))
+	fmt.Fprintf(e.progress, "bench: %s n=%d %s: %s (%s)\n", cr.scenario, cr.n, cr.name, status, took.Round(100*time.Millisecond))
 	return res
 }
 

@@ -33,7 +33,7 @@ func addAll(ctx context.Context, c *childEnv, d driver, n int, mk func(i int) pl
 // already there).
 func estimateAdd(ctx context.Context, c *childEnv, mk func(i int) plan) (time.Duration, error) {
 	k := min(c.n, 1000)
-	d, err := newDriver(c.peer, newRecorder(0, func(int, time.Time) time.Time { return time.Time{} }))
+	d, err := c.newDriver(newRecorder(0, func(int, time.Time) time.Time { return time.Time{} }))
 	if err != nil {
 		return 0, err
 	}
@@ -73,7 +73,7 @@ func setupAt(ctx context.Context, c *childEnv, align bool,
 			at = at.Truncate(time.Second).Add(time.Second)
 		}
 		rec := mkRec(at)
-		d, err := newDriver(c.peer, rec)
+		d, err := c.newDriver(rec)
 		if err != nil {
 			return nil, nil, time.Time{}, err
 		}
@@ -112,7 +112,7 @@ func setupPlain(ctx context.Context, c *childEnv, rec *recorder, mk func(i int) 
 	if est > c.cap {
 		return nil, notAvailable("adding %d jobs would take about %s, over the %s bound", c.n, est.Round(time.Second), c.cap)
 	}
-	d, err := newDriver(c.peer, rec)
+	d, err := c.newDriver(rec)
 	if err != nil {
 		return nil, err
 	}

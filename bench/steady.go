@@ -39,8 +39,12 @@ var steadyScenario = peerScenario{
 	},
 }
 
+// windowSeconds is the number of whole seconds a steady window of dur
+// counts fires in.
+func windowSeconds(dur time.Duration) int { return max(int(dur/time.Second), 1) }
+
 func childSteady(ctx context.Context, c *childEnv) (*childResult, error) {
-	secs := max(int(c.dur/time.Second), 1)
+	secs := windowSeconds(c.dur)
 	d, rec, t0, err := setupAt(ctx, c, true,
 		func(t0 time.Time) *recorder {
 			return newRecorder(c.n*secs, everySecondSched(t0)).withSlots(c.n, secs, t0)
