@@ -42,6 +42,7 @@ var scenarios = []scenario{
 	steadyScenario.scenario(),
 	sparseScenario.scenario(),
 	idleScenario.scenario(),
+	storesScenario,
 }
 
 // env holds the settings every scenario reads.
@@ -59,6 +60,11 @@ type env struct {
 	profileDir string        // write each child's CPU, heap and mutex profiles here
 	progress   io.Writer     // one line per child run
 	results    map[resultKey]*childResult
+
+	// The stores scenario.
+	stores       []string      // stores measured (when their servers are named)
+	storeDur     time.Duration // its steady window
+	storeResults map[storeKey]*childResult
 }
 
 func main() {
@@ -86,8 +92,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	quick := fs.Bool("quick", false, "smaller sizes and a 5 s window: a pass of a few minutes")
 	peers := fs.String("peers", strings.Join(peerNames, ","), "comma-separated schedulers to measure in the peer scenarios")
 	sizes := fs.String("sizes", "", "comma-separated job counts replacing every peer scenario's sizes")
-	dur := fs.Duration("dur", 0, "measurement window of steady, sparse and idle (default 20s, 5s with -quick)")
+	dur := fs.Duration("dur", 0, "measurement window of steady, sparse and idle (default 20s, 5s with -quick; stores: 20s, 10s with -quick)")
 	capd := fs.Duration("cap", 0, "bound on adding jobs in one run; slower peers are stopped and reported as lower bounds or n/a (default 60s, 15s with -quick)")
+	stores := fs.String("stores", strings.Join(storeServerNames(), ","), "comma-separated stores the stores scenario measures; postgres, mysql and redis need their servers' URLs in SUNDIAL_TEST_{POSTGRES,MYSQL,REDIS}_URL")
 	profileDir := fs.String("profile", "", "write CPU, heap and mutex profiles of every child run into `dir`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,7 +109,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	e := &env{quick: *quick, runs: 5, benchtime: time.Second,
 		dur: 20 * time.Second, cap: time.Minute, profileDir: *profileDir,
-		progress: os.Stderr, results: map[resultKey]*childResult{}}
+		progress: os.Stderr, results: map[resultKey]*childResult{},
+		storeDur: storeWindow(*quick, *dur), storeResults: map[storeKey]*childResult{}}
 	if e.quick {
 		e.runs, e.benchtime = 3, 100*time.Millisecond
 		e.dur, e.cap = 5*time.Second, 15*time.Second
@@ -117,6 +125,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if e.sizes, err = parseSizes(*sizes); err != nil {
+		return err
+	}
+	if e.stores, err = parseStores(*stores); err != nil {
 		return err
 	}
 	if e.exe, err = executable(); err != nil {
@@ -155,6 +166,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if t, ok := targetTable(e); ok {
+		r.table(t)
+	}
+	if t, ok := storeTargetTable(e); ok {
 		r.table(t)
 	}
 	return r.err

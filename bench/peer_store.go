@@ -53,8 +53,8 @@ func (d *storeDriver) stop() {
 	d.st.Close()
 }
 
-// add adds job i with its times in UTC: a durable store keeps a trigger
-// only with an IANA zone, and the process's Local is not one.
+// add adds job i with its times in UTC, so that what a durable store
+// keeps does not depend on the host's zone.
 func (d *storeDriver) add(i int, p plan) error {
 	p.at = p.at.UTC()
 	return d.sundialDriver.add(i, p)

@@ -23,14 +23,18 @@ type report struct {
 // record is one figure in the JSON lines output. N is the size of the
 // workload the figure was measured on: the number of jobs for scenarios that
 // have them, the number of timed runs a median was taken from otherwise.
-// Peer is "sundial" for ours, else "robfig", "gocron" or "quartz".
+// Peer is "sundial" for ours, else "robfig", "gocron" or "quartz"; in the
+// stores scenario, "sundial-<store>" (sundial-sqlite, sundial-postgres, …).
 type record struct {
-	Scenario string  `json:"scenario"`
-	N        int     `json:"n"`
-	Peer     string  `json:"peer"` // "sundial" for ours
-	Metric   string  `json:"metric"`
-	Value    float64 `json:"value"`
-	Unit     string  `json:"unit"`
+	Scenario string `json:"scenario"`
+	N        int    `json:"n"`
+	Peer     string `json:"peer"` // "sundial" for ours
+	// ClaimBatch is Sundial's Config.ClaimBatch in the stores scenario;
+	// absent elsewhere.
+	ClaimBatch int     `json:"claim_batch,omitempty"`
+	Metric     string  `json:"metric"`
+	Value      float64 `json:"value"`
+	Unit       string  `json:"unit"`
 	// Bound is ">" when Value is only a lower bound (a peer stopped at
 	// the -cap bound); absent otherwise.
 	Bound string `json:"bound,omitempty"`

@@ -118,3 +118,91 @@ func verdict(met bool, bound string, higherOK bool) string {
 	}
 	return "NO"
 }
+
+// storeTarget is one of the issue's targets for Sundial on durable stores
+// (issue 4), checked per store at the default claim batch.
+type storeTarget struct {
+	what   string
+	kind   string // "burst" or "steady"
+	stores []string
+	metric metricSpec
+	limit  float64
+	// strict: the value must be below (or above) limit, not equal to it.
+	strict bool
+	size   int // the size the issue states the target at
+}
+
+// durableStores are the stores the issue's per-store targets apply to.
+var durableStores = []string{"sqlite", "postgres", "mysql", "redis"}
+
+var storeTargets = []storeTarget{
+	{what: "burst ≥ 5,000 fires/s", kind: "burst", stores: []string{"sqlite", "postgres"},
+		metric: metricSpec{"fires_per_s", "fires/s", higher}, limit: 5000, size: 10_000},
+	{what: "steady (1k fires/s): lateness p99 < 50 ms", kind: "steady", stores: durableStores,
+		metric: metricSpec{"lateness_p99", "ms", lower}, limit: 50, strict: true, size: 1_000},
+}
+
+// storeTargetTable checks the issue's durable store targets against the
+// stores scenario's runs. It returns false when there is nothing to check.
+func storeTargetTable(e *env) (table, bool) {
+	t := table{
+		title:  "targets (issue 4): Sundial on durable stores, run history on, default claim batch, from the runs above",
+		header: []string{"target", "store", "n", "measured", "required", "met"},
+	}
+	for _, tg := range storeTargets {
+		for _, st := range tg.stores {
+			var sizes []int
+			for k := range e.storeResults {
+				if k.kind == tg.kind && k.store == st && k.claimBatch == 0 && !slices.Contains(sizes, k.n) {
+					sizes = append(sizes, k.n)
+				}
+			}
+			slices.Sort(sizes)
+			for _, n := range sizes {
+				res := e.storeResults[storeKey{tg.kind, n, st, 0}]
+				label := countLabel(n)
+				if n != tg.size {
+					label += " (issue: " + countLabel(tg.size) + ")"
+				}
+				row := []string{tg.what, st, label, "", "", ""}
+				op := map[bool]string{true: "≥ ", false: "≤ "}[tg.metric.better == higher]
+				if tg.strict {
+					op = map[bool]string{true: "> ", false: "< "}[tg.metric.better == higher]
+				}
+				row[4] = op + formatNumber(tg.limit) + " " + tg.metric.unit
+				m, ok := res.metric(tg.metric.name)
+				switch {
+				case res.Err != "" || res.NA != "":
+					row[3], row[5] = "no figure (see above)", "?"
+				case !ok:
+					row[3], row[5] = "no figure", "?"
+				default:
+					row[3] = formatMetric(m) + " " + tg.metric.unit
+					row[5] = verdict(tg.met(m.Value), m.Bound, tg.metric.better == higher)
+				}
+				t.rows = append(t.rows, row)
+			}
+		}
+	}
+	if len(t.rows) == 0 {
+		return t, false
+	}
+	t.notes = append(t.notes,
+		"  The issue states the burst target at 10k jobs and the steady one at 1k jobs firing every second; other sizes are shown for context.",
+		"  met: yes or NO; \"?\" when the run gave no figure or a capped (lower-bound) one cannot decide it.",
+	)
+	return t, true
+}
+
+// met says whether a value meets the target.
+func (tg storeTarget) met(v float64) bool {
+	switch {
+	case tg.metric.better == higher && tg.strict:
+		return v > tg.limit
+	case tg.metric.better == higher:
+		return v >= tg.limit
+	case tg.strict:
+		return v < tg.limit
+	}
+	return v <= tg.limit
+}
