@@ -89,6 +89,10 @@ func runStores(ctx context.Context, e *env, r *report) error {
 		}
 		servers = append(servers, s)
 	}
+	if len(servers) == 0 {
+		r.printf("stores: no store selected has its server named (%s)\n\n", strings.Join(skipped, ", "))
+		return nil
+	}
 	burstSizes, steadySizes := []int{10_000}, []int{1_000}
 	if len(e.sizes) > 0 {
 		burstSizes, steadySizes = e.sizes, e.sizes
@@ -108,10 +112,6 @@ func runStores(ctx context.Context, e *env, r *report) error {
 			}
 			e.runStoreChild(ctx, r, s, storeKey{kind: "steady", n: n, store: s.name})
 		}
-	}
-	if len(servers) == 0 {
-		r.printf("stores: no store selected\n\n")
-		return nil
 	}
 	var notes []string
 	if len(skipped) > 0 {
