@@ -105,7 +105,7 @@ func MultiProcess(t *testing.T, cfg MultiProcessConfig) {
 		}
 	}
 
-	stop := func() {}
+	var stop func()
 	if cfg.Shared != nil {
 		stop = mpShared(t, st, cfg.Processes, sink)
 	} else {
