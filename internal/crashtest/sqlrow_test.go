@@ -30,7 +30,9 @@ func TestPlainSQLJobRows(t *testing.T) {
 	}{
 		{"sqlite", func(t *testing.T) (string, string, string) {
 			path := filepath.Join(t.TempDir(), "sundial.db")
-			return "sqlite://" + path, "sqlite", path
+			// Another program writing the file waits for the scheduler's
+			// write transactions, as any SQLite client must.
+			return "sqlite://" + path, "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)"
 		}, func(int) string { return "?" }},
 		{"postgres", func(t *testing.T) (string, string, string) {
 			u := testenv.PostgresURL(t)
