@@ -118,6 +118,7 @@ var childScenarios = map[string]func(ctx context.Context, c *childEnv) (*childRe
 	"add/running":      func(ctx context.Context, c *childEnv) (*childResult, error) { return childAdd(ctx, c, true) },
 	"burst":            childBurst,
 	"steady":           childSteady,
+	"spread":           childSpread,
 	"sparse":           childSparse,
 	"idle":             childIdle,
 }

@@ -44,12 +44,30 @@ var steadyScenario = peerScenario{
 func windowSeconds(dur time.Duration) int { return max(int(dur/time.Second), 1) }
 
 func childSteady(ctx context.Context, c *childEnv) (*childResult, error) {
+	return steady(ctx, c, false)
+}
+
+// childSpread is the steady workload with the jobs' fires spread evenly
+// over each second (job i at i/N of it) instead of all on the whole
+// second: a steady rate of N fires a second. Only Sundial runs it (it
+// passes the scheduled time; the peers' inferred times assume whole
+// seconds).
+func childSpread(ctx context.Context, c *childEnv) (*childResult, error) {
+	return steady(ctx, c, true)
+}
+
+func steady(ctx context.Context, c *childEnv, spread bool) (*childResult, error) {
 	secs := windowSeconds(c.dur)
 	d, rec, t0, err := setupAt(ctx, c, true,
 		func(t0 time.Time) *recorder {
 			return newRecorder(c.n*secs, everySecondSched(t0)).withSlots(c.n, secs, t0)
 		},
-		func(_ int, t0 time.Time) plan { return plan{kind: planEverySecond, at: t0} })
+		func(i int, t0 time.Time) plan {
+			if spread {
+				t0 = t0.Add(time.Duration(i) * time.Second / time.Duration(c.n))
+			}
+			return plan{kind: planEverySecond, at: t0}
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,9 @@ import (
 //
 //   - burst: 10k one-shot jobs due at the same instant, at claim batches
 //     of 100, 1000 (the default) and 10000;
-//   - steady: 1k jobs each firing every whole second, for the window.
+//   - steady: 1k jobs each firing every whole second, for the window;
+//   - spread: the same jobs with their fires spread evenly over each
+//     second, a steady 1k fires/s.
 //
 // The memory store is the reference; SQLite (a temporary file) always
 // runs; PostgreSQL, MySQL/MariaDB and Redis when their servers are named
@@ -40,7 +42,7 @@ var storeClaimBatches = []int{100, 0, 10_000}
 
 // storeKey names one child measurement of the stores scenario.
 type storeKey struct {
-	kind       string // "burst" or "steady"
+	kind       string // "burst", "steady" or "spread"
 	n          int
 	store      string
 	claimBatch int // 0: the default
@@ -111,6 +113,7 @@ func runStores(ctx context.Context, e *env, r *report) error {
 				return err
 			}
 			e.runStoreChild(ctx, r, s, storeKey{kind: "steady", n: n, store: s.name})
+			e.runStoreChild(ctx, r, s, storeKey{kind: "spread", n: n, store: s.name})
 		}
 	}
 	var notes []string
@@ -119,6 +122,7 @@ func runStores(ctx context.Context, e *env, r *report) error {
 	}
 	r.table(storeTable(e, servers, "burst", burstSizes, notes))
 	r.table(storeTable(e, servers, "steady", steadySizes, notes))
+	r.table(storeTable(e, servers, "spread", steadySizes, notes))
 	return nil
 }
 
@@ -151,7 +155,7 @@ func (e *env) runStoreChild(ctx context.Context, r *report, s storeServer, k sto
 		}
 		cancel()
 	}
-	if k.kind == "steady" && res.Err == "" && res.NA == "" {
+	if k.kind != "burst" && res.Err == "" && res.NA == "" {
 		if f, ok := res.metric("fires"); ok {
 			res.Metrics = append([]metric{{Name: "fires_per_s", Value: f.Value / float64(windowSeconds(e.storeDur)), Unit: "fires/s"}}, res.Metrics...)
 		}
@@ -184,7 +188,10 @@ func storeTable(e *env, servers []storeServer, kind string, sizes []int, notes [
 		t.title = "stores/burst: N one-shot jobs due at the same instant, Sundial on each store (run history on), by claim batch"
 		t.header = append(t.header, "claim batch")
 	} else {
-		t.title = fmt.Sprintf("stores/steady: N jobs each firing every whole second for %s, Sundial on each store (run history on)", e.storeDur)
+		t.title = fmt.Sprintf("stores/steady: N jobs each firing every whole second (all on the same instant) for %s, Sundial on each store (run history on)", e.storeDur)
+		if kind == "spread" {
+			t.title = fmt.Sprintf("stores/spread: N jobs each firing every second, their fires spread evenly over the second (a steady N fires/s) for %s, Sundial on each store (run history on)", e.storeDur)
+		}
 		metrics, batches = storeSteadyMetrics, []int{0}
 	}
 	t.header = append(t.header, "metric")
