@@ -268,8 +268,8 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 			s.due.fix(0)
 		}
 		if claims == nil {
-			// Room for a good part of the due set without regrowing.
-			room := min(s.due.len(), 4*claimChunk)
+			// Small: most wakes claim a few jobs; bursts regrow it.
+			room := min(s.due.len(), 16)
 			if p.Limit > 0 {
 				room = min(room, p.Limit)
 			}
