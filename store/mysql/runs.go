@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 // runColumns are the columns of sundial_runs in the order scanRun reads
@@ -280,35 +281,7 @@ func (s *Store) RunGet(ctx context.Context, id string) (*sundial.Run, error) {
 
 // RunList returns the matching runs, newest (highest Seq) first.
 func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
-	q := "SELECT " + runColumns + " FROM sundial_runs WHERE 1 = 1"
-	var args []any
-	add := func(cond string, v any) {
-		q += " AND " + cond
-		args = append(args, v)
-	}
-	if p.JobID != "" {
-		add("job_id = ?", p.JobID)
-	}
-	if p.Status != "" {
-		add("status = ?", string(p.Status))
-	}
-	if p.Node != "" {
-		add("node = ?", p.Node)
-	}
-	if !p.From.IsZero() {
-		add("scheduled_at >= ?", dbTime(p.From))
-	}
-	if !p.To.IsZero() {
-		add("scheduled_at < ?", dbTime(p.To))
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q += " ORDER BY seq DESC"
-	if p.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, p.Limit)
-	}
+	q, args := sqlq.RunListQuery(runColumns, p, func(t time.Time) any { return dbTime(t) })
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

@@ -34,9 +34,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +43,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 // Options tune a Store. The zero value is ready to use. Connection pool
@@ -156,29 +154,13 @@ type migration struct {
 // migrations returns the embedded migrations in version order. A file is
 // named NNNN_name.sql; NNNN is its version.
 func migrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
+	files, err := sqlq.Migrations(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", name)
-		}
-		body, err := migrationFiles.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", out[i-1].name, out[i].name)
-		}
+	out := make([]migration, len(files))
+	for i, f := range files {
+		out[i] = migration{version: f.Version, name: f.Name + ".sql", sql: f.Body}
 	}
 	return out, nil
 }

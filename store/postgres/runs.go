@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 // runWriteColumns are the columns of a recorded run, in the order of
@@ -322,40 +323,8 @@ func (s *Store) RunGet(ctx context.Context, id string) (*sundial.Run, error) {
 
 // RunList returns the matching runs, newest (highest Seq) first.
 func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if p.JobID != "" {
-		add("job_id = ?", p.JobID)
-	}
-	if p.Status != "" {
-		add("status = ?", string(p.Status))
-	}
-	if p.Node != "" {
-		add("node = ?", p.Node)
-	}
-	if !p.From.IsZero() {
-		add("scheduled_at >= ?", p.From.UTC())
-	}
-	if !p.To.IsZero() {
-		add("scheduled_at < ?", p.To.UTC())
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q := `SELECT ` + runSelectColumns + ` FROM sundial_runs`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY seq DESC`
-	if p.Limit > 0 {
-		q += ` LIMIT ` + strconv.Itoa(p.Limit)
-	}
+	q, args := sqlq.RunListQuery(runSelectColumns, p, func(t time.Time) any { return t.UTC() })
+	q = sqlq.Dollar(q)
 	var out []*sundial.Run
 	err := s.retry(ctx, func(ctx context.Context) error {
 		rows, err := s.pool.Query(ctx, q, args...)

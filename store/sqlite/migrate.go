@@ -4,12 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 //go:embed migrations/*.sql
@@ -24,29 +21,13 @@ type migration struct {
 
 // migrations lists the embedded migrations in version order.
 func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	files, err := sqlq.Migrations(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
-	var ms []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version number and _", base)
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
+	ms := make([]migration, len(files))
+	for i, f := range files {
+		ms[i] = migration{version: f.Version, name: f.Name, sql: f.Body}
 	}
 	return ms, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 const (
@@ -171,39 +172,7 @@ func (s *Store) RunGet(ctx context.Context, id string) (*sundial.Run, error) {
 
 // RunList returns the matching runs, newest (highest seq) first.
 func (s *Store) RunList(ctx context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if p.JobID != "" {
-		add("job_id = ?", p.JobID)
-	}
-	if p.Status != "" {
-		add("status = ?", string(p.Status))
-	}
-	if p.Node != "" {
-		add("node = ?", p.Node)
-	}
-	if !p.From.IsZero() {
-		add("scheduled_at >= ?", p.From.UnixMicro())
-	}
-	if !p.To.IsZero() {
-		add("scheduled_at < ?", p.To.UnixMicro())
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q := `SELECT ` + runCols + ` FROM sundial_runs`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY seq DESC`
-	if p.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, p.Limit)
-	}
+	q, args := sqlq.RunListQuery(runCols, p, func(t time.Time) any { return t.UnixMicro() })
 	var out []*sundial.Run
 	err := s.read(ctx, func(db *sql.DB) error {
 		out = out[:0]
