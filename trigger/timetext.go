@@ -60,10 +60,17 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 					oh := p.digits(2, 2)
 					p.expect(':')
 					om := p.digits(2, 2)
-					if oh > 23 || om > 59 {
+					osec := 0
+					if p.ok && p.i < len(s) && s[p.i] == ':' {
+						// Seconds, as Python writes the offsets of local
+						// mean time (Shanghai before 1901: +08:05:43).
+						p.i++
+						osec = p.digits(2, 2)
+					}
+					if oh > 23 || om > 59 || osec > 59 {
 						p.ok = false
 					}
-					hasOffset, offset = true, sign*(oh*3600+om*60)
+					hasOffset, offset = true, sign*(oh*3600+om*60+osec)
 				}
 			}
 		}
@@ -118,14 +125,21 @@ func (p *timeParser) expect(c byte) {
 }
 
 // FormatTime writes t as RFC 3339 with its numeric offset (UTC as +00:00,
-// never Z) and a six-digit fraction only when the fraction is not zero: the
-// form of the conformance vectors and of APScheduler's isoformat.
+// never Z; with seconds only when the offset has them) and a six-digit
+// fraction only when the fraction is not zero: the form of the conformance
+// vectors and of APScheduler's isoformat.
 func FormatTime(t time.Time) string {
+	zone := "-07:00"
+	if _, off := t.Zone(); off%60 != 0 {
+		// Local mean time before standard zones has offsets with seconds
+		// (Shanghai: +08:05:43); written as Python's isoformat does.
+		zone = "-07:00:00"
+	}
 	if t.Nanosecond()%1000 == 0 && t.Nanosecond() != 0 {
-		return t.Format("2006-01-02T15:04:05.000000-07:00")
+		return t.Format("2006-01-02T15:04:05.000000" + zone)
 	}
 	if t.Nanosecond() != 0 {
-		return t.Format("2006-01-02T15:04:05.000000000-07:00")
+		return t.Format("2006-01-02T15:04:05.000000000" + zone)
 	}
-	return t.Format("2006-01-02T15:04:05-07:00")
+	return t.Format("2006-01-02T15:04:05" + zone)
 }
