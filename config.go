@@ -58,6 +58,12 @@ type Config struct {
 	// them. Default: 30s.
 	LeaseTTL time.Duration
 
+	// StoreTimeout bounds every store call the scheduler makes on its own
+	// (claims, run records, leases), so a store that hangs (a blackholed
+	// connection) costs a logged error and a retry, never a stuck
+	// scheduler. Default: 30s.
+	StoreTimeout time.Duration
+
 	// Retention prunes finished runs from the stores' history, checked
 	// every minute. Zero fields keep everything.
 	Retention Retention
@@ -130,6 +136,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 30 * time.Second
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = 30 * time.Second
 	}
 	if cfg.MaxSleep <= 0 {
 		cfg.MaxSleep = time.Second

@@ -109,7 +109,9 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 		for i, w := range g {
 			runs[i] = w.run
 		}
-		err := s.storeFor(g[0].job).RunUpdate(ctx, runs...)
+		sctx, cancel := s.storeCtx(ctx)
+		err := s.storeFor(g[0].job).RunUpdate(sctx, runs...)
+		cancel()
 		for _, e := range leaves(err) {
 			var re *RunError
 			if errors.As(e, &re) && leaseLost(re) {
@@ -188,7 +190,9 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
-	if err := s.storeFor(w.job).RunUpdate(ctx, run); err != nil {
+	sctx, cancel := s.storeCtx(ctx)
+	defer cancel()
+	if err := s.storeFor(w.job).RunUpdate(sctx, run); err != nil {
 		if leaseLost(err) {
 			s.log.Warn("run outcome not recorded: this node lost the run", "job", w.job.ID, "run", run.ID, "status", status, "err", err)
 		} else {
@@ -212,7 +216,9 @@ func (s *Scheduler) retry(w *work) {
 		Manual: prev.Manual, Node: s.cfg.NodeID, CreatedAt: now,
 		Recoverable: w.job.Recovery == RecoveryRetry,
 	}
-	if err := s.storeFor(w.job).RunInsert(context.Background(), next, 0); err != nil {
+	sctx, cancel := s.storeCtx(context.Background())
+	defer cancel()
+	if err := s.storeFor(w.job).RunInsert(sctx, next, 0); err != nil {
 		s.log.Error("record retry", "job", prev.JobID, "err", err)
 		return
 	}

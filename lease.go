@@ -82,6 +82,8 @@ func (s *Scheduler) reap(ctx context.Context) {
 // takeOver executes a run taken from a lost node, or interrupts it when
 // its job is gone.
 func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
+	ctx, cancel := s.storeCtx(ctx)
+	defer cancel()
 	job, err := st.JobGet(ctx, r.JobID)
 	if err != nil {
 		r.Status, r.FinishedAt = RunInterrupted, s.clock.Now()
@@ -152,6 +154,11 @@ func (s *Scheduler) watch(ctx context.Context) {
 			}
 		})
 	}
+}
+
+// storeCtx bounds one store call by Config.StoreTimeout.
+func (s *Scheduler) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.StoreTimeout)
 }
 
 // leaseLost reports whether a store refused a run update because this node

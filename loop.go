@@ -36,7 +36,10 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 			wait = 0
 		} else if s.State() == StateRunning {
 			for _, st := range s.stores {
-				if next, ok, err := st.JobNextFireTime(ctx); err == nil && ok {
+				sctx, cancel := s.storeCtx(ctx)
+				next, ok, err := st.JobNextFireTime(sctx)
+				cancel()
+				if err == nil && ok {
 					wait = min(wait, next.Sub(now))
 				}
 			}
@@ -88,6 +91,8 @@ func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (int, bool, err
 }
 
 func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (int, bool, error) {
+	ctx, cancel := s.storeCtx(ctx)
+	defer cancel()
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
 		Limit: s.cfg.ClaimBatch,
