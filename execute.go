@@ -190,15 +190,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
-	sctx, cancel := s.storeCtx(ctx)
-	defer cancel()
-	if err := s.storeFor(w.job).RunUpdate(sctx, run); err != nil {
-		if leaseLost(err) {
-			s.log.Warn("run outcome not recorded: this node lost the run", "job", w.job.ID, "run", run.ID, "status", status, "err", err)
-		} else {
-			s.log.Error("record run end", "job", w.job.ID, "run", run.ID, "err", err)
-		}
-	}
+	s.record(ctx, []*work{w}, false)
 	s.emitRun(finishEvent(status), run)
 }
 

@@ -32,9 +32,15 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 			s.submitDelayed(now)
 		}
 		wait := s.cfg.MaxSleep
-		if more {
-			wait = 0
-		} else if s.State() == StateRunning {
+		switch {
+		case err != nil:
+			// The store is failing: wait out the backoff rather than
+			// ask it for next fire times too.
+			backoff = grow(backoff, s.cfg.MaxSleep)
+			wait = backoff
+		case more:
+			wait, backoff, stall = 0, 0, 0
+		case s.State() == StateRunning:
 			for _, st := range s.stores {
 				sctx, cancel := s.storeCtx(ctx)
 				next, ok, err := st.JobNextFireTime(sctx)
@@ -46,17 +52,13 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 			if at, ok := s.nextDelayed(); ok {
 				wait = min(wait, at.Sub(now))
 			}
-		}
-		switch {
-		case err != nil:
-			backoff = grow(backoff, s.cfg.MaxSleep)
-			wait = max(wait, backoff)
-		case claimed == 0 && wait <= 0:
 			backoff = 0
-			stall = grow(stall, s.cfg.MaxSleep)
-			wait = stall
-		default:
-			backoff, stall = 0, 0
+			if claimed == 0 && wait <= 0 {
+				stall = grow(stall, s.cfg.MaxSleep)
+				wait = stall
+			} else {
+				stall = 0
+			}
 		}
 		timer.Reset(max(wait, 0))
 		select {
