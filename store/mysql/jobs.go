@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
-	"github.com/sundial-scheduler/sundial/trigger"
+	"github.com/sundial-scheduler/sundial/internal/triggercache"
 )
 
 // jobColumns are the columns of sundial_jobs in the order scanJob reads
@@ -70,7 +70,7 @@ func (r *jobRow) job() (*sundial.Job, error) {
 	if !json.Valid(j.Kwargs) {
 		return nil, bad("kwargs", errors.New("not JSON"))
 	}
-	t, err := trigger.Parse(r.trig)
+	t, err := triggers.Parse(string(r.trig))
 	if err != nil {
 		return nil, bad("trigger", err)
 	}
@@ -358,3 +358,7 @@ func (s *Store) JobNextFireTime(ctx context.Context) (time.Time, bool, error) {
 	}
 	return fromDB(next), true, nil
 }
+
+// triggers parses stored triggers once per definition: every claim decodes
+// the jobs it claims.
+var triggers triggercache.Cache

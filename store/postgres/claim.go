@@ -166,7 +166,7 @@ func (s *Store) claimBatch(ctx context.Context, p sundial.JobClaimDueParams, n i
 	ids := make([]string, 0, len(rows))
 	var parked []string
 	for i := range rows {
-		j, err := rows[i].job(s.triggers.parse)
+		j, err := rows[i].job(s.triggers.Parse)
 		if err != nil {
 			s.log.Error("sundial: job parked (paused): its row does not decode", "job", rows[i].id, "err", err)
 			parked = append(parked, rows[i].id)

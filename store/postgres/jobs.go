@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -252,7 +251,7 @@ func (s *Store) JobGet(ctx context.Context, id string) (*sundial.Job, error) {
 	case err != nil:
 		return nil, fmt.Errorf("get job %q: %w", id, err)
 	}
-	return r.job(s.triggers.parse)
+	return r.job(s.triggers.Parse)
 }
 
 // JobList returns the matching jobs by next fire time (paused and
@@ -300,7 +299,7 @@ func (s *Store) JobList(ctx context.Context, p sundial.JobListParams) ([]*sundia
 			if err := rows.Scan(r.dest()...); err != nil {
 				return err
 			}
-			j, err := r.job(s.triggers.parse)
+			j, err := r.job(s.triggers.Parse)
 			if err != nil {
 				s.log.Warn("sundial: job row left out: it does not decode", "job", r.id, "err", err)
 				continue
@@ -396,35 +395,4 @@ func (s *Store) JobNextFireTime(ctx context.Context) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	return fromTS(next), true, nil
-}
-
-// triggerCacheSize bounds the parsed triggers a store keeps.
-const triggerCacheSize = 8192
-
-// triggerCache keeps parsed triggers by their JSON text: a claim decodes
-// every claimed job, and parsing is most of that work. Triggers are
-// immutable and safe for concurrent use, so jobs may share one.
-type triggerCache struct {
-	mu sync.Mutex
-	m  map[string]trigger.Trigger
-}
-
-func (c *triggerCache) parse(text string) (trigger.Trigger, error) {
-	c.mu.Lock()
-	t, ok := c.m[text]
-	c.mu.Unlock()
-	if ok {
-		return t, nil
-	}
-	t, err := trigger.Parse([]byte(text))
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= triggerCacheSize {
-		c.m = make(map[string]trigger.Trigger)
-	}
-	c.m[text] = t
-	c.mu.Unlock()
-	return t, nil
 }

@@ -44,6 +44,7 @@ import (
 
 	"github.com/sundial-scheduler/sundial"
 	"github.com/sundial-scheduler/sundial/internal/sqlq"
+	"github.com/sundial-scheduler/sundial/internal/triggercache"
 )
 
 // Options tune a Store. The zero value is ready to use. Connection pool
@@ -96,7 +97,7 @@ type Store struct {
 	pool     *pgxpool.Pool
 	opts     Options
 	log      *slog.Logger
-	triggers triggerCache
+	triggers triggercache.Cache
 
 	// closed ends the Watch goroutines when the store is closed before
 	// their contexts are done; watchers counts them so Close can wait.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
-	"github.com/sundial-scheduler/sundial/trigger"
+	"github.com/sundial-scheduler/sundial/internal/triggercache"
 )
 
 // Hash fields are strings: times are Unix microseconds ("" or absent for
@@ -115,7 +115,7 @@ func decodeJob(id string, h map[string]string) (*sundial.Job, error) {
 		return nil, &sundial.JobError{JobID: id, Field: field, Reason: "stored value does not decode: " + err.Error(), Err: err}
 	}
 	j.Args, j.Kwargs = rawOr(h, "args", "[]"), rawOr(h, "kwargs", "{}")
-	t, err := trigger.Parse([]byte(h["trigger"]))
+	t, err := triggers.Parse(h["trigger"])
 	if err != nil {
 		return fail("trigger", err)
 	}
@@ -284,3 +284,7 @@ func decodeNode(h map[string]string) (*sundial.Node, error) {
 	}
 	return n, nil
 }
+
+// triggers parses stored triggers once per definition: every claim decodes
+// the jobs it claims.
+var triggers triggercache.Cache

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
-	"github.com/sundial-scheduler/sundial/trigger"
+	"github.com/sundial-scheduler/sundial/internal/triggercache"
 )
 
 // jobCols are the columns of sundial_jobs in the order jobRow scans them.
@@ -58,7 +57,7 @@ const (
 func (s *Store) jobValues(j *sundial.Job) ([]any, error) {
 	trig, err := json.Marshal(j.Trigger)
 	if err == nil {
-		_, err = s.triggers.parse(string(trig))
+		_, err = s.triggers.Parse(string(trig))
 	}
 	if err != nil {
 		return nil, &sundial.JobError{JobID: j.ID, Field: "trigger", Reason: "cannot be stored as JSON that reads back: " + err.Error(), Err: err}
@@ -126,11 +125,11 @@ func (r *jobRow) dest(extra ...any) []any {
 
 // job checks the row and builds the job. A row another program wrote badly
 // is a *sundial.JobError naming the column.
-func (r *jobRow) job(tc *triggerCache) (*sundial.Job, error) {
+func (r *jobRow) job(tc *triggercache.Cache) (*sundial.Job, error) {
 	bad := func(field string, err error) error {
 		return &sundial.JobError{JobID: r.id, Field: field, Reason: "stored value cannot be read: " + err.Error(), Err: err}
 	}
-	trig, err := tc.parse(r.trig)
+	trig, err := tc.Parse(r.trig)
 	if err != nil {
 		return nil, bad("trigger", err)
 	}
@@ -185,35 +184,6 @@ func jsonValue(s, def string) (json.RawMessage, error) {
 		return nil, errors.New("not valid JSON")
 	}
 	return json.RawMessage(s), nil
-}
-
-// triggerCache keeps parsed triggers by their JSON: triggers are immutable
-// values, and parsing one for every claimed job would dominate a claim.
-type triggerCache struct {
-	mu sync.Mutex
-	m  map[string]trigger.Trigger
-}
-
-const triggerCacheSize = 4096
-
-func (c *triggerCache) parse(s string) (trigger.Trigger, error) {
-	c.mu.Lock()
-	t, ok := c.m[s]
-	c.mu.Unlock()
-	if ok {
-		return t, nil
-	}
-	t, err := trigger.Parse([]byte(s))
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.m) >= triggerCacheSize || c.m == nil {
-		c.m = make(map[string]trigger.Trigger, 64)
-	}
-	c.m[s] = t
-	c.mu.Unlock()
-	return t, nil
 }
 
 // JobAdd stores a new job, or replaces one with p.Replace, and writes the

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/triggercache"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -107,7 +108,7 @@ type Store struct {
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{}
 
-	triggers triggerCache
+	triggers triggercache.Cache
 
 	stmtMu sync.Mutex
 	stmts  map[stmtKey]*sql.Stmt
