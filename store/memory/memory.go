@@ -40,6 +40,9 @@ type Store struct {
 	head  int
 	seq   uint64
 	rseq  int64 // last Run.Seq handed out
+	// unfinished counts the runs not finished, so a reap with nothing to
+	// look at does not scan the history.
+	unfinished int
 	nodes map[string]*sundial.Node
 }
 
@@ -321,6 +324,7 @@ func (s *Store) insertRun(run *sundial.Run) {
 		s.retire(re, jr)
 	} else {
 		jr.active++
+		s.unfinished++
 	}
 }
 
@@ -414,6 +418,7 @@ func (s *Store) updateRun(run *sundial.Run, t time.Time) error {
 	*re.run = next
 	if next.Status.Finished() {
 		re.jr.active--
+		s.unfinished--
 		s.retire(re, re.jr)
 	}
 	return nil
@@ -504,6 +509,9 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 	if !s.liveLocked(p.Node, t) {
 		return res, fmt.Errorf("reap as node %q: %w", p.Node, sundial.ErrLeaseLost)
 	}
+	if s.unfinished == 0 {
+		return res, nil
+	}
 	var lost []*runEntry
 	for _, re := range s.runs {
 		if !re.run.Status.Finished() && !s.liveLocked(re.run.Node, t) {
@@ -525,6 +533,7 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
 		r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
 		re.jr.active--
+		s.unfinished--
 		s.retire(re, re.jr)
 		cp := *r
 		res.Interrupted = append(res.Interrupted, &cp)
