@@ -3,7 +3,6 @@ package crashtest
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 	"github.com/sundial-scheduler/sundial/internal/testenv"
 	"github.com/sundial-scheduler/sundial/store/storeurl"
 )
@@ -26,18 +26,18 @@ func TestPlainSQLJobRows(t *testing.T) {
 	for _, b := range []struct {
 		name   string
 		open   func(t *testing.T) (storeURL, driver, dsn string)
-		params func(n int) string // placeholder n (1-based)
+		dollar bool // placeholders are $1, $2, … (PostgreSQL)
 	}{
 		{"sqlite", func(t *testing.T) (string, string, string) {
 			path := filepath.Join(t.TempDir(), "sundial.db")
 			// Another program writing the file waits for the scheduler's
 			// write transactions, as any SQLite client must.
 			return "sqlite://" + path, "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)"
-		}, func(int) string { return "?" }},
+		}, false},
 		{"postgres", func(t *testing.T) (string, string, string) {
 			u := testenv.PostgresURL(t)
 			return u, "pgx", u
-		}, func(n int) string { return fmt.Sprintf("$%d", n) }},
+		}, true},
 		{"mysql", func(t *testing.T) (string, string, string) {
 			u := testenv.MySQLURL(t)
 			dsn, err := storeurl.MySQLDSN(u)
@@ -45,7 +45,7 @@ func TestPlainSQLJobRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			return u, "mysql", dsn
-		}, func(int) string { return "?" }},
+		}, false},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -79,8 +79,9 @@ func TestPlainSQLJobRows(t *testing.T) {
 			defer db.Close()
 			q := func(query string, args ...any) {
 				t.Helper()
-				n := 0
-				query = replaceEach(query, "?", func() string { n++; return b.params(n) })
+				if b.dollar {
+					query = sqlq.Dollar(query)
+				}
 				if _, err := db.ExecContext(ctx, query, args...); err != nil {
 					t.Fatalf("%s: %v", query, err)
 				}
@@ -137,18 +138,6 @@ func waitFor(t *testing.T, ran chan string, want string, d time.Duration) string
 		case <-deadline:
 			t.Fatalf("no run %q within %s", want, d)
 		}
-	}
-}
-
-func replaceEach(s, old string, next func() string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, old)
-		if i < 0 {
-			return b.String() + s
-		}
-		b.WriteString(s[:i] + next())
-		s = s[i+len(old):]
 	}
 }
 
