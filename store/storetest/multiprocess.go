@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -68,8 +69,8 @@ func MultiProcess(t *testing.T, cfg MultiProcessConfig) {
 	if testing.Short() {
 		t.Skip("runs schedulers for 30 s")
 	}
-	cfg.Processes = cmpOr(cfg.Processes, 4)
-	cfg.Jobs = cmpOr(cfg.Jobs, 200)
+	cfg.Processes = cmp.Or(cfg.Processes, 4)
+	cfg.Jobs = cmp.Or(cfg.Jobs, 200)
 	if cfg.Duration <= 0 {
 		cfg.Duration = 30 * time.Second
 	}
@@ -160,13 +161,6 @@ func MultiProcess(t *testing.T, cfg MultiProcessConfig) {
 			t.Errorf("job %s: %d run records for the fire at %s", k.job, n, time.UnixMilli(k.at).Format("15:04:05"))
 		}
 	}
-}
-
-func cmpOr(v, d int) int {
-	if v > 0 {
-		return v
-	}
-	return d
 }
 
 func pct(sorted []time.Duration, q float64) time.Duration {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,7 +17,7 @@ func ClaimRace(t *testing.T, st sundial.Store, goroutines int, d time.Duration) 
 	if testing.Short() {
 		t.Skip("races claims for 10 s")
 	}
-	goroutines = cmpOr(goroutines, 16)
+	goroutines = cmp.Or(goroutines, 16)
 	if d <= 0 {
 		d = 10 * time.Second
 	}
