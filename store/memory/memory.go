@@ -43,7 +43,7 @@ type Store struct {
 	// unfinished counts the runs not finished, so a reap with nothing to
 	// look at does not scan the history.
 	unfinished int
-	nodes map[string]*sundial.Node
+	nodes      map[string]*sundial.Node
 }
 
 var _ sundial.Store = (*Store)(nil)
