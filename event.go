@@ -60,6 +60,9 @@ type Event struct {
 	Type  EventType
 	Time  time.Time
 	JobID string
+	// Task is the job's task for run events ("" when the job could not
+	// be read, as for a run interrupted with a lost node).
+	Task string
 	// Run is a copy of the run for run events.
 	Run *Run
 }

@@ -35,7 +35,7 @@ func (s *Scheduler) executeBatch(ws []*work) {
 	s.record(ctx, started, false)
 	for _, w := range started {
 		run, job := w.run, w.job
-		s.emitRun(finishEvent(run.Status), run)
+		s.emitRun(finishEvent(run.Status), run, job.Task)
 		if w.endJob {
 			if err := s.RemoveJob(ctx, job.ID); err != nil && !errors.Is(err, ErrJobNotFound) {
 				s.log.Error("end schedule", "job", job.ID, "err", err)
@@ -191,7 +191,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 		run.Error = runErr.Error()
 	}
 	s.record(ctx, []*work{w}, false)
-	s.emitRun(finishEvent(status), run)
+	s.emitRun(finishEvent(status), run, w.job.Task)
 }
 
 // retry records the next attempt of a failed run and delays it by the

@@ -385,10 +385,10 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	}
 	cp := *run
 	if run.Status == RunSkipped {
-		s.emitRun(EventRunSkipped, run)
+		s.emitRun(EventRunSkipped, run, job.Task)
 		return &cp, nil
 	}
-	s.emitRun(EventRunSubmitted, run)
+	s.emitRun(EventRunSubmitted, run, job.Task)
 	s.submit(&work{job: job, run: run})
 	return &cp, nil
 }

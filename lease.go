@@ -71,7 +71,7 @@ func (s *Scheduler) reap(ctx context.Context) {
 		}
 		for _, r := range res.Interrupted {
 			s.log.Warn("run interrupted: its node was lost", "job", r.JobID, "run", r.ID, "node", r.Node)
-			s.emitRun(EventRunInterrupted, r)
+			s.emitRun(EventRunInterrupted, r, "")
 		}
 		for _, r := range res.Taken {
 			s.takeOver(ctx, st, r)
@@ -91,11 +91,11 @@ func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
 		if err := st.RunUpdate(ctx, r); err != nil {
 			s.log.Error("record lost run", "job", r.JobID, "run", r.ID, "err", err)
 		}
-		s.emitRun(EventRunInterrupted, r)
+		s.emitRun(EventRunInterrupted, r, "")
 		return
 	}
 	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
-	s.emitRun(EventRunSubmitted, r)
+	s.emitRun(EventRunSubmitted, r, job.Task)
 	s.submit(&work{job: job, run: r})
 }
 

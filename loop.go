@@ -194,13 +194,13 @@ func finishedAt(status RunStatus, now time.Time) time.Time {
 func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) *work {
 	switch r.Status {
 	case RunMissed:
-		s.emitRun(EventRunMissed, r)
+		s.emitRun(EventRunMissed, r, job.Task)
 		return nil
 	case RunSkipped:
-		s.emitRun(EventRunSkipped, r)
+		s.emitRun(EventRunSkipped, r, job.Task)
 		return nil
 	}
-	s.emitRun(EventRunSubmitted, r)
+	s.emitRun(EventRunSubmitted, r, job.Task)
 	// The claimed run is the store's: the worker changes its own copy.
 	w := &work{job: job, own: *r}
 	w.run = &w.own

@@ -269,12 +269,12 @@ func (s *Scheduler) emit(e Event) {
 
 // emitRun emits a run event with a snapshot of the run (workers keep
 // changing the original), only when someone listens.
-func (s *Scheduler) emitRun(t EventType, r *Run) {
+func (s *Scheduler) emitRun(t EventType, r *Run, task string) {
 	if !s.bus.listening() {
 		return
 	}
 	cp := *r
-	s.emit(Event{Type: t, JobID: r.JobID, Run: &cp})
+	s.emit(Event{Type: t, JobID: r.JobID, Task: task, Run: &cp})
 }
 
 // kick wakes the dispatch loop early (a job changed).
