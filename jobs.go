@@ -246,6 +246,17 @@ func (s *Scheduler) applyChanges(job *Job, ch JobChanges) error {
 			return bad("recovery", "must be %q or %q, got %q", RecoveryAbandon, RecoveryRetry, *ch.Recovery)
 		}
 	}
+	if ch.Task != nil || ch.Args != nil || ch.Kwargs != nil {
+		if err := s.cfg.Tasks.Validate(job.Task, job.Args, job.Kwargs); err != nil {
+			var je *JobError
+			if !errors.As(err, &je) {
+				return bad("args", "%v", err)
+			}
+			c := *je
+			c.JobID = job.ID
+			return &c
+		}
+	}
 	if ch.Description != nil {
 		job.Description = *ch.Description
 	}

@@ -2,6 +2,7 @@ package sundial_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"sync/atomic"
@@ -225,4 +226,40 @@ func TestSeveralStores(t *testing.T) {
 			t.Fatalf("remove all: %d %v", cnt, err)
 		}
 	})
+}
+
+func TestTaskValidatorRefusesBadArgs(t *testing.T) {
+	t.Parallel()
+	reg := sundial.NewRegistry()
+	reg.RegisterValidated("test:needs-url", func(context.Context, *sundial.RunContext) error { return nil },
+		func(args, kwargs json.RawMessage) error {
+			var k struct{ URL string }
+			_ = json.Unmarshal(kwargs, &k)
+			if k.URL == "" {
+				return &sundial.JobError{Field: "kwargs.url", Reason: "is required"}
+			}
+			return nil
+		})
+	s, err := sundial.New(sundial.Config{Store: memory.New(memory.Options{}), Tasks: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	trig := trigger.MustParse(`{"type":"interval","seconds":5}`)
+	_, err = s.AddJob(ctx, sundial.JobSpec{ID: "v", Task: "test:needs-url", Trigger: trig})
+	var je *sundial.JobError
+	if !errors.As(err, &je) || je.Field != "kwargs.url" || je.JobID != "v" {
+		t.Fatalf("AddJob without url: got %v, want a JobError on kwargs.url for job v", err)
+	}
+	if _, err := s.GetJob(ctx, "v"); !errors.Is(err, sundial.ErrJobNotFound) {
+		t.Fatalf("refused job was stored: %v", err)
+	}
+	if _, err := s.AddJob(ctx, sundial.JobSpec{ID: "v", Task: "test:needs-url", Trigger: trig,
+		Kwargs: map[string]string{"url": "https://example.com"}}); err != nil {
+		t.Fatalf("AddJob with url: %v", err)
+	}
+	_, err = s.ModifyJob(ctx, "v", sundial.JobChanges{Kwargs: json.RawMessage(`{}`)})
+	if !errors.As(err, &je) || je.Field != "kwargs.url" {
+		t.Fatalf("ModifyJob dropping url: got %v, want a JobError on kwargs.url", err)
+	}
 }

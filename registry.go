@@ -74,16 +74,23 @@ func (rc *RunContext) result() (output string, end bool) {
 
 // Registry maps task names to handlers. It is safe for concurrent use.
 type Registry struct {
-	mu       sync.RWMutex
-	handlers map[string]Handler
+	mu         sync.RWMutex
+	handlers   map[string]Handler
+	validators map[string]Validator
 }
+
+// Validator checks a job's arguments for a task when the job is added or
+// changed, so bad arguments are refused up front rather than failing at
+// every run. It returns nil or a *JobError naming the field ("args[0]",
+// "kwargs.url"); other errors are reported against "args".
+type Validator func(args, kwargs json.RawMessage) error
 
 // NoopTask is the built-in task that does nothing.
 const NoopTask = "sundial:noop"
 
 // NewRegistry returns a registry holding the built-in "sundial:noop".
 func NewRegistry() *Registry {
-	r := &Registry{handlers: map[string]Handler{}}
+	r := &Registry{handlers: map[string]Handler{}, validators: map[string]Validator{}}
 	r.Register(NoopTask, func(context.Context, *RunContext) error { return nil })
 	return r
 }
@@ -93,6 +100,32 @@ func (r *Registry) Register(name string, h Handler) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.handlers[name] = h
+	delete(r.validators, name)
+}
+
+// RegisterValidated binds a handler and the validator of its arguments to
+// a task name, replacing any earlier ones.
+func (r *Registry) RegisterValidated(name string, h Handler, v Validator) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handlers[name] = h
+	if v == nil {
+		delete(r.validators, name)
+	} else {
+		r.validators[name] = v
+	}
+}
+
+// Validate checks a job's arguments with the task's validator, if it has
+// one.
+func (r *Registry) Validate(name string, args, kwargs json.RawMessage) error {
+	r.mu.RLock()
+	v := r.validators[name]
+	r.mu.RUnlock()
+	if v == nil {
+		return nil
+	}
+	return v(args, kwargs)
 }
 
 // Lookup returns the handler of a task.
