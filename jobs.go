@@ -164,13 +164,48 @@ type JobChanges struct {
 	Recovery         *Recovery
 	Description      *string
 	Tags             *[]string
+
+	// Trigger replaces the job's trigger. A scheduled job's next fire
+	// time is recomputed from now; a paused job stays paused.
+	Trigger trigger.Trigger
+	// NextRunTime sets the next fire time (resuming a paused job); the
+	// zero time pauses the job.
+	NextRunTime *time.Time
+	// Check, when set, is called with the job as stored just before the
+	// change is applied; an error from it aborts the change and is
+	// returned as is (an API's If-Match precondition, for one).
+	Check func(*Job) error
 }
 
-// ModifyJob changes a job's name, task, arguments or options; its schedule
-// stays as it is.
+// ModifyJob changes a job's name, task, arguments, options, trigger or
+// next fire time in one atomic write: either every change is applied or
+// none is.
 func (s *Scheduler) ModifyJob(ctx context.Context, id string, ch JobChanges) (*Job, error) {
 	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
-		return s.applyChanges(job, ch)
+		if ch.Check != nil {
+			if err := ch.Check(job); err != nil {
+				return err
+			}
+		}
+		if err := s.applyChanges(job, ch); err != nil {
+			return err
+		}
+		if ch.Trigger != nil {
+			t := trigger.Anchor(ch.Trigger, now)
+			next, ok := t.First(now)
+			if !ok && !job.Paused && ch.NextRunTime == nil {
+				return &JobError{JobID: id, Field: "trigger", Reason: "has no fire time left after " + trigger.FormatTime(now)}
+			}
+			job.Trigger = t
+			if !job.Paused {
+				job.NextRunTime = next
+			}
+		}
+		if ch.NextRunTime != nil {
+			job.NextRunTime = *ch.NextRunTime
+			job.Paused = ch.NextRunTime.IsZero()
+		}
+		return nil
 	})
 }
 

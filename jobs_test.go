@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -261,5 +262,51 @@ func TestTaskValidatorRefusesBadArgs(t *testing.T) {
 	_, err = s.ModifyJob(ctx, "v", sundial.JobChanges{Kwargs: json.RawMessage(`{}`)})
 	if !errors.As(err, &je) || je.Field != "kwargs.url" {
 		t.Fatalf("ModifyJob dropping url: got %v, want a JobError on kwargs.url", err)
+	}
+}
+
+func TestModifyJobIsAtomic(t *testing.T) {
+	t.Parallel()
+	s, err := sundial.New(sundial.Config{Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := s.AddJob(ctx, sundial.JobSpec{ID: "m", Task: sundial.NoopTask,
+		Trigger: trigger.MustParse(`{"type":"interval","minutes":5}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PauseJob(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	// A bad field next to a trigger change: nothing changes.
+	_, err = s.ModifyJob(ctx, "m", sundial.JobChanges{
+		Trigger: trigger.MustParse(`{"type":"interval","minutes":6}`), MaxInstances: sundial.Ptr(0)})
+	if !errors.Is(err, sundial.ErrInvalidJob) {
+		t.Fatalf("ModifyJob with max_instances 0: %v, want ErrInvalidJob", err)
+	}
+	job, _ := s.GetJob(ctx, "m")
+	if b, _ := json.Marshal(job.Trigger); !strings.Contains(string(b), `"minutes":5`) {
+		t.Fatalf("trigger changed by a refused modification: %s", b)
+	}
+	// A trigger change keeps a paused job paused.
+	job, err = s.ModifyJob(ctx, "m", sundial.JobChanges{Trigger: trigger.MustParse(`{"type":"interval","minutes":6}`)})
+	if err != nil || !job.Paused || !job.NextRunTime.IsZero() {
+		t.Fatalf("ModifyJob trigger on paused job: %+v, %v; want it still paused", job, err)
+	}
+	// A failing check aborts the change.
+	errPre := errors.New("precondition")
+	_, err = s.ModifyJob(ctx, "m", sundial.JobChanges{Name: sundial.Ptr("x"), Check: func(*sundial.Job) error { return errPre }})
+	if !errors.Is(err, errPre) {
+		t.Fatalf("ModifyJob with failing check: %v", err)
+	}
+	if job, _ := s.GetJob(ctx, "m"); job.Name != "m" {
+		t.Fatalf("name changed despite the failed check: %q", job.Name)
+	}
+	// NextRunTime resumes at the given time.
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
+	job, err = s.ModifyJob(ctx, "m", sundial.JobChanges{NextRunTime: &at})
+	if err != nil || job.Paused || !job.NextRunTime.Equal(at) {
+		t.Fatalf("ModifyJob NextRunTime: %+v, %v", job, err)
 	}
 }
