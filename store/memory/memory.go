@@ -44,6 +44,8 @@ type Store struct {
 	// look at does not scan the history.
 	unfinished int
 	nodes      map[string]*sundial.Node
+
+	audit auditLog // behind its own lock
 }
 
 var _ sundial.Store = (*Store)(nil)

@@ -12,6 +12,10 @@
 // whole seconds in UTC, compared with time.Equal; JSON is compared by value,
 // so a backend may store it in a normalising column type.
 //
+// Optional capabilities are tested when the store has them: the Audit
+// cases run against a store that implements sundial.AuditLog and skip
+// otherwise.
+//
 // A change in store semantics extends this suite first.
 package storetest
 
@@ -52,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sundial.Store) {
 		{"Nodes", testNodes},
 		{"RunReap", testRunReap},
 		{"Unscheduled", testUnscheduled},
+		{"Audit", testAudit},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
