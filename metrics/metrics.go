@@ -27,6 +27,8 @@ type Metrics struct {
 	storeErrors   *prometheus.CounterVec
 
 	schedulers *schedulerCollector
+
+	registered collectors // all of the above, as registered
 }
 
 // New creates the collectors and registers them on reg, all or none: on
@@ -77,8 +79,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"store", "op"}),
 		schedulers: newSchedulerCollector(),
 	}
-	all := collectors{m.fires, m.runs, m.lateness, m.duration, m.inFlight, m.storeDuration, m.storeErrors, m.schedulers}
-	if err := reg.Register(all); err != nil {
+	m.registered = collectors{m.fires, m.runs, m.lateness, m.duration, m.inFlight, m.storeDuration, m.storeErrors, m.schedulers}
+	if err := reg.Register(m.registered); err != nil {
 		return nil, fmt.Errorf("metrics: register collectors: %w", err)
 	}
 	return m, nil
