@@ -82,7 +82,7 @@ func combine(st sundial.Store, w sundial.Watcher, a sundial.AuditLog, m migrator
 	)
 	switch caps {
 	case 0:
-		return st
+		return struct{ S }{st}
 	case hasWatcher:
 		return struct {
 			S
