@@ -29,7 +29,7 @@ func (s *Scheduler) AddJob(ctx context.Context, spec JobSpec) (*Job, error) {
 }
 
 func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
-	now := s.clock.Now()
+	now := s.clock.Now().Truncate(time.Microsecond) // the precision every store keeps
 	d := s.cfg.JobDefaults
 	job := &Job{
 		ID: spec.ID, Name: spec.Name, Trigger: spec.Trigger,
@@ -102,6 +102,9 @@ func encodeArgs(v any, open byte, empty string) (json.RawMessage, error) {
 		return json.RawMessage(empty), nil
 	}
 	b, ok := v.(json.RawMessage)
+	if ok && len(b) == 0 {
+		return json.RawMessage(empty), nil
+	}
 	if !ok {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
@@ -357,7 +360,7 @@ func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, chan
 		if err != nil {
 			return nil, err
 		}
-		now := s.clock.Now()
+		now := s.clock.Now().Truncate(time.Microsecond)
 		if err := change(job, now); err != nil {
 			return nil, err
 		}
