@@ -41,7 +41,9 @@ func commands() []command {
 	return []command{
 		{"next", "preview the fire times of a trigger", runNext},
 		{"catchup", "what a scheduler does with an overdue job", runCatchUp},
-		{"serve", "run the scheduler server (not yet available)", runServe},
+		{"serve", "run the scheduler server", runServe},
+		{"config", "check a server configuration file", runConfig},
+		{"passwd", "print a password hash or a new token for the config", runPasswd},
 		{"migrate", "create or upgrade a store's schema", runMigrate},
 		{"version", "print the version of this build", runVersion},
 	}

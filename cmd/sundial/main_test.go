@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -87,14 +86,3 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-func TestServeNotAvailable(t *testing.T) {
-	t.Parallel()
-	r := runCmd(t, "", "serve")
-	const want = "sundial serve: the server is not yet available in this build"
-	if r.err == nil || r.err.Error() != want {
-		t.Fatalf("err = %v, want %q", r.err, want)
-	}
-	if !errors.Is(r.err, errServeUnavailable) || exitCode(r.err) != 1 {
-		t.Errorf("err = %v (exit %d), want errServeUnavailable with exit 1", r.err, exitCode(r.err))
-	}
-}

@@ -4,23 +4,96 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
-)
+	"os"
 
-// errServeUnavailable is what "sundial serve" answers until the server exists.
-var errServeUnavailable = errors.New("the server is not yet available in this build")
+	"github.com/sundial-scheduler/sundial/internal/serve"
+)
 
 const serveUsage = `Usage: sundial serve [flags]
 
-Runs the scheduler with its HTTP API and web console. The server is still
-being written: this build only previews triggers ("sundial next").
+Runs the scheduler with its HTTP APIs: the native API at /api/v1, the
+Flask-APScheduler compatible API at /scheduler, /healthz, /readyz and
+/metrics. With no configuration it keeps jobs in ./sundial.db (SQLite) and
+listens on 127.0.0.1:8080.
+
+Configuration comes from a YAML file (--config, or $SUNDIAL_CONFIG),
+SUNDIAL_* environment variables, and flags, each overriding the one
+before. A listen address that is not loopback needs auth configured.
+SIGINT or SIGTERM stops taking fires, waits up to shutdown_timeout for
+running jobs, and exits.
 `
 
-func runServe(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+// serveFlags are the flags that override the configuration.
+type serveFlags struct {
+	config, listen, store, timezone, logFormat, logLevel, nodeID string
+}
+
+func (f *serveFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML); default $SUNDIAL_CONFIG")
+	fs.StringVar(&f.listen, "listen", "", "HTTP `address` (default "+serve.DefaultListen+")")
+	fs.StringVar(&f.store, "store", "", "store `URL` (default "+serve.DefaultStore+")")
+	fs.StringVar(&f.timezone, "timezone", "", "`zone` of triggers that name none (default UTC)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "", "log `level`: debug, info, warn or error")
+	fs.StringVar(&f.nodeID, "node-id", "", "this node's `name` in a cluster")
+}
+
+// load reads the configuration: file, then environment, then flags.
+func (f *serveFlags) load(getenv func(string) string) (*serve.Config, error) {
+	path := f.config
+	if path == "" {
+		path = getenv("SUNDIAL_CONFIG")
+	}
+	cfg := &serve.Config{}
+	if path != "" {
+		var err error
+		if cfg, err = serve.LoadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.ApplyEnv(getenv); err != nil {
+		return nil, fmt.Errorf("environment: %w", err)
+	}
+	set := func(v string, dst *string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(f.listen, &cfg.Listen)
+	set(f.store, &cfg.Store)
+	set(f.timezone, &cfg.Timezone)
+	set(f.logFormat, &cfg.Log.Format)
+	set(f.logLevel, &cfg.Log.Level)
+	set(f.nodeID, &cfg.NodeID)
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve")
-	if _, err := parseFlags(fs, args); errors.Is(err, flag.ErrHelp) {
+	var f serveFlags
+	f.add(fs)
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
 		printFlagUsage(stdout, fs, serveUsage)
 		return nil
 	}
-	return errServeUnavailable
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	cfg, err := f.load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	app, err := serve.New(ctx, cfg, serve.Options{Version: buildVersion(), Stderr: stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sundial: serving on %s (store %s)\n  native API %s/api/v1, compatible API %s%s, metrics %s/metrics\n",
+		app.URL(), cfg.StoreRedacted(), app.URL(), app.URL(), cfg.API.Prefix, app.URL())
+	return app.Run(ctx)
 }
