@@ -208,4 +208,3 @@ func (srv *Server) compatRunJob(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, compatJob(job))
 	return nil
 }
-

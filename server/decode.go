@@ -56,7 +56,6 @@ func byteSize(n int64) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-
 // has reports whether the key is present (even as null).
 func (o object) has(key string) bool {
 	_, ok := o[key]

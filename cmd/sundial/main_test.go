@@ -85,4 +85,3 @@ func TestUsage(t *testing.T) {
 		})
 	}
 }
-
