@@ -35,11 +35,12 @@
 //   - sundial_run_lateness_seconds (histogram, 1 ms to 60 s): start time
 //     minus fire time of first attempts that started. Retries are left out:
 //     they start late by their backoff, by design.
-//   - sundial_run_duration_seconds{task} (histogram): finish minus start of
-//     runs that started.
+//   - sundial_run_duration_seconds{task} (histogram, 10 ms to 1 h): finish
+//     minus start of runs that started.
 //   - sundial_runs_in_flight (gauge): runs submitted on this node and not
 //     finished yet.
-//   - sundial_store_operation_duration_seconds{store,op} (histogram) and
+//   - sundial_store_operation_duration_seconds{store,op} (histogram,
+//     0.1 ms to 10 s) and
 //     sundial_store_errors_total{store,op} (counter): every store call made
 //     through WrapStore, op being the method name such as "JobClaimDue".
 //     Answers such as job not found are not errors.
