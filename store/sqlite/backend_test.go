@@ -108,16 +108,26 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// planCase is a query whose plan TestQueryPlans checks.
+type planCase struct {
+	name string
+	q    string
+	args []any
+}
+
+// auditPlanCase is the plan case of AuditList with p.
+func auditPlanCase(name string, p sundial.AuditListParams) planCase {
+	q, args := auditListQuery(p)
+	return planCase{name, q, args}
+}
+
 // TestQueryPlans checks that the queries that run with every claim, run
-// update and reap use an index rather than scan a table.
+// update and reap, and the filtered audit listings, use an index rather
+// than scan a table.
 func TestQueryPlans(t *testing.T) {
 	t.Parallel()
 	s, _ := setup(t)
-	for _, tc := range []struct {
-		name string
-		q    string
-		args []any
-	}{
+	for _, tc := range []planCase{
 		{"due unscheduled", qDueUnscheduled, []any{"", 10}},
 		{"due", qDue, []any{1, 2, "", 10}},
 		{"active", qActive, []any{"a"}},
@@ -130,6 +140,10 @@ func TestQueryPlans(t *testing.T) {
 		{"reap", `SELECT ` + runCols + ` FROM sundial_runs r INDEXED BY sundial_runs_unfinished
 			WHERE ` + unfinished + ` AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
 			ORDER BY seq LIMIT ?`, []any{1, 2}},
+		{"audit prune", qAuditPrune, []any{1, pruneChunk}},
+		auditPlanCase("audit of a target", sundial.AuditListParams{Target: "a", BeforeSeq: 9, Limit: 50}),
+		auditPlanCase("audit of an actor", sundial.AuditListParams{Actor: "a", From: base, Limit: 50}),
+		auditPlanCase("audit of an action", sundial.AuditListParams{Action: "a", BeforeSeq: 9}),
 	} {
 		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.q, tc.args...)
 		if err != nil {
