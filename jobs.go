@@ -94,6 +94,17 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 		}
 		job.NextRunTime = next
 	}
+	if !job.Paused && job.MisfireGraceTime != nil {
+		// A schedule whose every fire is already later than the grace
+		// time would only ever be recorded missed: refuse it (APScheduler
+		// accepts it and the job vanishes unseen).
+		c := ComputeCatchUp(job.Trigger, job.Coalesce, job.MisfireGraceTime, job.NextRunTime, now)
+		if len(c.Run) == 0 && len(c.Missed) > 0 && !c.HasNext {
+			return nil, &JobError{JobID: spec.ID, Field: "trigger", Reason: fmt.Sprintf(
+				"its last fire time %s is more than misfire_grace_time (%s) before now: the job would never run",
+				trigger.FormatTime(c.Missed[len(c.Missed)-1]), *job.MisfireGraceTime)}
+		}
+	}
 	return job, nil
 }
 

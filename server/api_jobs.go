@@ -158,6 +158,10 @@ func (srv *Server) patchJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(obj) == 0 {
+		writeJob(w, http.StatusOK, job)
+		return nil
+	}
 	ch := sundial.JobChanges{Check: ifMatch(r)}
 	if ch.Trigger, err = readTrigger(obj, srv.s.Location()); err != nil {
 		return err

@@ -29,6 +29,10 @@ func (srv *Server) compatPatchJob(w http.ResponseWriter, r *http.Request) error 
 	if obj.has("id") {
 		return errInvalid("id", "cannot be changed")
 	}
+	if len(obj) == 0 {
+		writeJSON(w, http.StatusOK, compatJob(job))
+		return nil
+	}
 	var ch sundial.JobChanges
 	rest := obj
 	if obj.has("trigger") {

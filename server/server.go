@@ -221,3 +221,22 @@ func (srv *Server) writeError(w http.ResponseWriter, kind api, e *apiError) {
 	}
 	writeJSON(w, e.Status, e)
 }
+
+// RouteInfo describes one route of the server.
+type RouteInfo struct {
+	Method string
+	// Path is an http.ServeMux pattern such as /api/v1/jobs/{id}.
+	Path string
+	// Role is the least role that may call it; 0 for routes open to all
+	// (health checks).
+	Role Role
+}
+
+// Routes lists the server's routes, for documentation and tests.
+func (srv *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(srv.routes))
+	for i, rt := range srv.routes {
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Role: rt.role}
+	}
+	return out
+}
