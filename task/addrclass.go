@@ -29,6 +29,9 @@ var specialRanges = []specialRange{
 	{netip.MustParsePrefix("fec0::/10"), "site-local (deprecated)"},
 }
 
+// cloudMetadata is where cloud providers serve instance credentials.
+var cloudMetadata = netip.AddrFrom4([4]byte{169, 254, 169, 254})
+
 // IPv6 ranges that embed an IPv4 address: the address is judged by the
 // IPv4 address it reaches.
 var (
@@ -48,8 +51,10 @@ func classify(a netip.Addr) string {
 		return "unspecified"
 	case a.IsLoopback():
 		return "loopback"
+	case a == cloudMetadata:
+		return "link-local (the cloud metadata service)"
 	case a.IsLinkLocalUnicast():
-		return "link-local (this includes cloud metadata at 169.254.169.254)"
+		return "link-local"
 	case a.IsMulticast():
 		return "multicast"
 	case a.IsPrivate():
