@@ -192,7 +192,7 @@ func (srv *Server) compatSpec(obj object) (sundial.JobSpec, error) {
 	var spec sundial.JobSpec
 	trig, used, err := trigger.ParseFlat(obj, srv.s.Location())
 	if err != nil {
-		return spec, toAPIError(err, "")
+		return spec, toAPIError(err, legacyPrefix(obj))
 	}
 	rest := object{}
 	for k, v := range obj {
@@ -332,4 +332,14 @@ func argsOf(obj object, key string, open byte) (json.RawMessage, error) {
 		return nil, errInvalid(key, "must be %s, got %s", what, short(v))
 	}
 	return v, nil
+}
+
+// legacyPrefix is where trigger fields sit in a flat definition: inside
+// "trigger" in the legacy form ({"trigger": {"type": "cron", ...}}), at
+// the top level otherwise.
+func legacyPrefix(obj object) string {
+	if v := obj["trigger"]; len(v) > 0 && v[0] == '{' {
+		return "trigger."
+	}
+	return ""
 }

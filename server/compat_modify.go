@@ -38,7 +38,7 @@ func (srv *Server) compatPatchJob(w http.ResponseWriter, r *http.Request) error 
 	if obj.has("trigger") {
 		t, used, err := trigger.ParseFlat(obj, srv.s.Location())
 		if err != nil {
-			return toAPIError(err, "")
+			return toAPIError(err, legacyPrefix(obj))
 		}
 		ch.Trigger = t
 		rest = object{}
