@@ -24,7 +24,9 @@
 //
 // Open applies the embedded migrations (see SCHEMA.md beside this file):
 // tables sundial_jobs (a public interface: other programs may insert,
-// update and delete rows), sundial_runs, sundial_nodes and sundial_schema.
+// update and delete rows), sundial_runs, sundial_nodes, sundial_audit (the
+// server's audit log: Store implements sundial.AuditLog) and
+// sundial_schema.
 package postgres
 
 import (
