@@ -153,4 +153,3 @@ func TestServeRefusesPublicWithoutAuth(t *testing.T) {
 	_ = app.ln.Close()
 	_ = app.store.Close()
 }
-
