@@ -28,7 +28,9 @@ type ExecConfig struct {
 	// of a relative kwargs.dir; "" is the server's working directory.
 	Workdir string
 	// EnvAllow names the environment variables a job may set through
-	// kwargs.env (config key exec.env_allow).
+	// kwargs.env (config key exec.env_allow). Variables that change how
+	// programs load or start (LD_PRELOAD, BASH_ENV, PYTHONPATH, ...) give
+	// a job more than the allow-listed program: list them only knowingly.
 	EnvAllow []string
 	// MaxOutput is how many bytes of the combined stdout and stderr a run
 	// keeps (default 64 KiB); the rest is counted and noted as dropped.

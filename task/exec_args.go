@@ -26,6 +26,9 @@ var execKwargs = []string{"command", "dir", "env", "timeout"}
 // parseExec validates a sundial:exec job's arguments against the
 // configuration. Every error is a *sundial.JobError naming the field.
 func (x *execTask) parseExec(args, kwargs json.RawMessage) (*execSpec, error) {
+	if x.allow.empty() {
+		return nil, fieldError("task", "%s", "sundial:exec is disabled on this server: config exec.allow lists no programs")
+	}
 	kw, err := decodeKwargs(kwargs, ExecTask, execKwargs...)
 	if err != nil {
 		return nil, err
@@ -38,9 +41,6 @@ func (x *execTask) parseExec(args, kwargs json.RawMessage) (*execSpec, error) {
 		if strings.IndexByte(a, 0) >= 0 {
 			return nil, fieldError(spec.argvElem(i), "contains a NUL byte")
 		}
-	}
-	if x.allow.empty() {
-		return nil, fieldError("task", "%s", "sundial:exec is disabled on this server: config exec.allow lists no programs")
 	}
 	if err := x.allow.check(spec.argv[0]); err != nil {
 		return nil, fieldError(spec.argvElem(0), "%s", err.Error())

@@ -244,6 +244,11 @@ func TestExecDisabled(t *testing.T) {
 	if !errors.As(err, &je) || je.Field != "task" || !strings.Contains(je.Reason, "exec.allow") {
 		t.Fatalf("validator: %v, want a JobError on task naming exec.allow", err)
 	}
+	// Disabled is the reason whatever else the job gets wrong.
+	err = validate(nil, json.RawMessage(`{"shell": true}`))
+	if !errors.As(err, &je) || je.Field != "task" {
+		t.Fatalf("validator: %v, want a JobError on task", err)
+	}
 	err = h(t.Context(), runContext(t, []string{"echo", "hi"}, nil))
 	if !errors.As(err, &je) || !strings.Contains(err.Error(), "disabled") {
 		t.Fatalf("handler: %v, want disabled", err)
@@ -418,5 +423,14 @@ func TestExecConfigValidate(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v: no error", bad)
 		}
+	}
+}
+
+func TestExecBareNameNotInPath(t *testing.T) {
+	t.Parallel()
+	cfg := ExecConfig{Allow: []string{"sundial-no-such-program"}}
+	_, err := runExec(t, t.Context(), cfg, []string{"sundial-no-such-program"}, nil)
+	if !errors.Is(err, exec.ErrNotFound) {
+		t.Fatalf("err = %v, want exec.ErrNotFound", err)
 	}
 }

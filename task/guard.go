@@ -104,10 +104,15 @@ func (g *guard) allowsHost(host string) bool {
 type deniedError struct {
 	dest   string // the address or host name
 	reason string // "loopback", "private", ...
+	hint   string // what to do instead; "" for the allow-list keys
 }
 
 func (e *deniedError) Error() string {
-	return fmt.Sprintf("destination %s is %s: refused (allow it with config http.allow, or all such destinations with http.allow_private)", e.dest, e.reason)
+	hint := e.hint
+	if hint == "" {
+		hint = "allow it with config http.allow, or all such destinations with http.allow_private"
+	}
+	return fmt.Sprintf("destination %s is %s: refused (%s)", e.dest, e.reason, hint)
 }
 
 // checkAddr refuses an address that is not public, unless allowed.
@@ -140,7 +145,7 @@ func (g *guard) checkHost(host string) error {
 	h := normalHost(host)
 	switch {
 	case isLegacyNumericHost(h):
-		return &deniedError{dest: host, reason: "a numeric address in a legacy form (write it as a dotted-quad address)"}
+		return &deniedError{dest: host, reason: "a number in a legacy address form", hint: "write the address in dotted-decimal form"}
 	case h == "localhost" || strings.HasSuffix(h, ".localhost"):
 		return &deniedError{dest: host, reason: "loopback"}
 	}
