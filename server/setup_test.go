@@ -81,7 +81,7 @@ func setup(t *testing.T, opts ...setupOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(validating(t, srv))
 	t.Cleanup(func() {
 		srv.Close()
 		ts.Close()
