@@ -1,6 +1,8 @@
 // Package mysql is a sundial.Store on MariaDB (10.6 or later) or MySQL (8.0
-// or later) through github.com/go-sql-driver/mysql: jobs, run history and
-// node leases in InnoDB tables that any number of schedulers may share.
+// or later) through github.com/go-sql-driver/mysql: jobs, run history,
+// node leases and the server's audit log (Store implements
+// sundial.AuditLog) in InnoDB tables that any number of schedulers may
+// share.
 //
 // # Claims
 //
