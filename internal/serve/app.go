@@ -54,9 +54,8 @@ func (cfg *Config) scheduler(st sundial.Store, opts *Options) (*sundial.Schedule
 		opts = &Options{}
 	}
 	reg := sundial.NewRegistry()
-	task.Register(reg, task.ExecConfig{
-		Allow: cfg.Exec.Allow, Workdir: cfg.Exec.Workdir, EnvAllow: cfg.Exec.EnvAllow, MaxOutput: cfg.Exec.MaxOutput,
-	}, task.HTTPConfig{AllowPrivate: cfg.HTTP.AllowPrivate, Allow: cfg.HTTP.Allow})
+	ec, hc := cfg.taskConfigs()
+	task.Register(reg, ec, hc)
 	if opts.Register != nil {
 		opts.Register(reg)
 	}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/sundial-scheduler/sundial"
 	"github.com/sundial-scheduler/sundial/server"
 	"github.com/sundial-scheduler/sundial/store/memory"
+	"github.com/sundial-scheduler/sundial/task"
 	"github.com/sundial-scheduler/sundial/trigger"
 )
 
@@ -65,19 +65,10 @@ func (cfg *Config) Check() Problems {
 	if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/api/") || p == "/api" {
 		add("api.prefix", "%q must start with a slash, not end with one, and not be under /api", p)
 	}
-	for i, a := range cfg.Exec.Allow {
-		if !filepath.IsAbs(a) && strings.ContainsRune(a, '/') {
-			add(fmt.Sprintf("exec.allow[%d]", i), "%q must be an absolute path (glob) or a bare program name", a)
-		} else if _, err := filepath.Match(a, ""); err != nil {
-			add(fmt.Sprintf("exec.allow[%d]", i), "%q is not a valid pattern: %v", a, err)
-		}
-	}
-	for i, a := range cfg.HTTP.Allow {
-		if strings.Contains(a, "/") {
-			if _, err := netip.ParsePrefix(a); err != nil {
-				add(fmt.Sprintf("http.allow[%d]", i), "%q is not a CIDR such as 10.0.0.0/8", a)
-			}
-		}
+	ec, hc := cfg.taskConfigs()
+	for _, err := range append(leaves(ec.Validate()), leaves(hc.Validate())...) {
+		key, msg, _ := strings.Cut(err.Error(), " ")
+		add(key, "%s", msg)
 	}
 	if cfg.History.MaxAge < 0 || cfg.History.MaxPerJob < 0 {
 		add("history", "max_age and max_per_job must not be negative")
@@ -185,4 +176,21 @@ func declaredSpec(s *sundial.Scheduler, def map[string]any) (sundial.JobSpec, er
 		return sundial.JobSpec{}, fmt.Errorf("cannot be read as JSON: %w", err)
 	}
 	return server.ParseCompatJob(s, b)
+}
+
+// leaves flattens an errors.Join.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// taskConfigs are the built-in tasks' settings from the configuration.
+func (cfg *Config) taskConfigs() (task.ExecConfig, task.HTTPConfig) {
+	return task.ExecConfig{Allow: cfg.Exec.Allow, Workdir: cfg.Exec.Workdir, EnvAllow: cfg.Exec.EnvAllow, MaxOutput: cfg.Exec.MaxOutput},
+		task.HTTPConfig{AllowPrivate: cfg.HTTP.AllowPrivate, Allow: cfg.HTTP.Allow}
 }
