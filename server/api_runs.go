@@ -88,8 +88,8 @@ func (srv *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
 	return srv.writeRuns(w, r, p, limit)
 }
 
-// listJobRuns is listRuns for one job; the job need not exist any more
-// (history outlives it), but an id never seen is a 404.
+// listJobRuns is listRuns for one job. The job need not exist any more
+// (history outlives it): an unknown id has an empty history.
 func (srv *Server) listJobRuns(w http.ResponseWriter, r *http.Request) error {
 	p, limit, err := srv.runParams(r.URL.Query())
 	if err != nil {
