@@ -45,6 +45,9 @@ func commands() []command {
 		{"config", "check a server configuration file", runConfig},
 		{"passwd", "print a password hash or a new token for the config", runPasswd},
 		{"migrate", "create or upgrade a store's schema", runMigrate},
+		{"jobs", "list, add, change, run and remove a server's jobs", runJobs},
+		{"runs", "list a server's runs and print their output", runRuns},
+		{"nodes", "list the scheduler nodes of a server", runNodes},
 		{"version", "print the version of this build", runVersion},
 	}
 }
