@@ -108,3 +108,31 @@ func TestAuthConfigChecks(t *testing.T) {
 		t.Fatalf("no users and no tokens: %v, %v; want no auth", a, err)
 	}
 }
+
+func TestCrossSiteRequestsAreRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t) // no auth: loopback only
+	body := `{"task": "sundial:noop", "trigger": {"type": "interval", "hours": 1}}`
+	e.must(403, "POST", "/api/v1/jobs", body, "Origin", "http://evil.example")
+	e.must(403, "POST", "/api/v1/jobs", body, "Sec-Fetch-Site", "cross-site")
+	e.must(403, "GET", "/api/v1/jobs", "", "Host", "rebound.evil.example:8080")
+	if got := e.jobIDs(); got != "" {
+		t.Fatalf("a cross-site request stored a job: %s", got)
+	}
+	e.must(201, "POST", "/api/v1/jobs", body, "Origin", e.ts.URL)
+}
+
+func TestSessionCookieNeedsCSRFToChange(t *testing.T) {
+	t.Parallel()
+	e := setup(t, withAuth())
+	sess := e.srv.Sessions().Create(server.Identity{Name: "operator", Role: server.RoleOperator})
+	cookie := server.SessionCookie + "=" + sess.ID
+	body := `{"id": "s1", "task": "sundial:noop", "trigger": {"type": "interval", "hours": 1}}`
+	e.must(200, "GET", "/api/v1/jobs", "", "Cookie", cookie)
+	e.must(403, "POST", "/api/v1/jobs", body, "Cookie", cookie)
+	e.must(403, "POST", "/api/v1/jobs", body, "Cookie", cookie, server.CSRFHeader, "wrong")
+	e.must(201, "POST", "/api/v1/jobs", body, "Cookie", cookie, server.CSRFHeader, sess.CSRF)
+	e.must(403, "POST", "/api/v1/scheduler/pause", "", "Cookie", cookie, server.CSRFHeader, sess.CSRF)
+	e.srv.Sessions().Delete(sess.ID)
+	e.must(401, "GET", "/api/v1/jobs", "", "Cookie", cookie)
+}

@@ -40,6 +40,7 @@ const (
 	codeTooLarge       = "too_large"           // the body is over the limit
 	codeUnavailable    = "unavailable"         // the store did not answer
 	codeInternal       = "internal"            // a bug or an unexpected store error
+	codeCSRF           = "csrf"                // a change without the session's CSRF token, or from another site
 )
 
 func errInvalid(field, format string, args ...any) *apiError {

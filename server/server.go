@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +29,10 @@ type Options struct {
 	// admin: only for a server that listens on loopback (ListenAndServe
 	// refuses anything else).
 	Auth *Auth
+	// Sessions are the web console's sign-ins; requests that carry a
+	// session cookie (and, to change anything, its CSRF token) are
+	// authenticated by it. Nil: a new store.
+	Sessions *Sessions
 	// Audit keeps the log of changes; nil logs them only.
 	Audit sundial.AuditLog
 	// Metrics is served at /metrics (viewer role) when set.
@@ -72,6 +79,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
+	}
+	if opts.Sessions == nil {
+		opts.Sessions = NewSessions(0, nil)
 	}
 	srv := &Server{s: opts.Scheduler, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	srv.events = newHub(opts.Scheduler)
@@ -189,14 +199,80 @@ func identity(r *http.Request) Identity {
 	return id
 }
 
+// errCSRF refuses a change made with a session cookie but without the
+// session's CSRF token, and a change a browser sends from another site.
+var errCSRF = &apiError{Status: http.StatusForbidden, Code: codeCSRF, Message: "missing or wrong " + CSRFHeader + " for this session, or a request from another site"}
+
 func (srv *Server) authenticate(r *http.Request) (Identity, error) {
+	if !safeMethod(r.Method) && !sameOrigin(r) {
+		return Identity{}, errCSRF
+	}
 	if srv.opts.Auth == nil {
+		// Loopback only (ListenAndServe refuses other addresses). A page
+		// on another site may still make a browser send requests here, or
+		// rebind a name of its own to 127.0.0.1: refuse foreign Host
+		// headers.
+		if !loopbackHost(r.Host) {
+			return Identity{}, &apiError{Status: http.StatusForbidden, Code: codeForbidden,
+				Message: "this server has no authentication and answers only requests addressed to localhost"}
+		}
 		return Identity{Name: "", Role: RoleAdmin}, nil
+	}
+	if r.Header.Get("Authorization") == "" {
+		if sess, ok := srv.opts.Sessions.Get(r); ok {
+			if !safeMethod(r.Method) && !sess.CheckCSRF(r) {
+				return Identity{}, errCSRF
+			}
+			return sess.Identity, nil
+		}
 	}
 	return srv.opts.Auth.Authenticate(r)
 }
 
+// Sessions returns the server's session store (for the console).
+func (srv *Server) Sessions() *Sessions { return srv.opts.Sessions }
+
+// Auth returns the server's authentication; nil when there is none.
+func (srv *Server) Auth() *Auth { return srv.opts.Auth }
+
+// Authenticate returns who made a request, as every route checks it.
+func (srv *Server) Authenticate(r *http.Request) (Identity, error) { return srv.authenticate(r) }
+
+// sameOrigin reports whether a browser request comes from this server's
+// own pages: no Origin header (not a browser), or one naming the Host the
+// request was sent to, and not marked cross-site by the browser.
+func sameOrigin(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// loopbackHost reports whether a Host header names this machine.
+func loopbackHost(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
+}
+
 func (srv *Server) writeAuthError(w http.ResponseWriter, kind api, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		srv.writeError(w, kind, ae)
+		return
+	}
 	var te *throttledError
 	if errors.As(err, &te) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.retryAfter.Round(time.Second)/time.Second)+1))
