@@ -73,7 +73,8 @@ func (f *jobFields) add(fs *flag.FlagSet, withID bool) {
 // body returns the JSON the flags give: the file as it is, or an object of
 // the field flags given. With withPaused false, --paused is left out of
 // the object, and the body is nil when --paused is the only flag given.
-func (f *jobFields) body(set map[string]bool, stdin io.Reader, withPaused bool) ([]byte, error) {
+// none is the usage message for no flags at all.
+func (f *jobFields) body(set map[string]bool, stdin io.Reader, withPaused bool, none string) ([]byte, error) {
 	var given []string
 	for _, name := range fieldFlags {
 		if set[name] {
@@ -86,7 +87,7 @@ func (f *jobFields) body(set map[string]bool, stdin io.Reader, withPaused bool) 
 	case set["file"]:
 		return readInput(f.file, stdin)
 	case len(given) == 0:
-		return nil, usagef("give the job as --file FILE, or fields as flags (--task, --trigger, ...)")
+		return nil, usagef("%s", none)
 	}
 	obj := map[string]any{}
 	for _, s := range []struct {
@@ -191,7 +192,7 @@ func jobsAdd(ctx context.Context, c *clientCmd, args []string) error {
 	if _, err := c.parse(args, jobsAddUsage, 0, ""); err != nil {
 		return err
 	}
-	body, err := f.body(c.setFlags(), c.stdin, true)
+	body, err := f.body(c.setFlags(), c.stdin, true, "give the job as --file FILE, or fields as flags (--task, --trigger, ...)")
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func jobsEdit(ctx context.Context, c *clientCmd, args []string) error {
 		return err
 	}
 	set := c.setFlags()
-	body, err := f.body(set, c.stdin, false)
+	body, err := f.body(set, c.stdin, false, "nothing to change: give --file FILE, or the fields to change as flags (--name, --trigger, ...)")
 	if err != nil {
 		return err
 	}

@@ -274,6 +274,7 @@ func TestJobsErrors(t *testing.T) {
 		{"if-match stale", "", []string{"jobs", "edit", "taken", "--name", "x", "--if-match", `"0123"`}, exitConflict, "changed since"},
 		{"if-match stale, unquoted", "", []string{"jobs", "edit", "taken", "--paused", "--if-match", "0123"}, exitConflict, "changed since"},
 		{"no fields", "", []string{"jobs", "add"}, exitUsage, "--file"},
+		{"nothing to change", "", []string{"jobs", "edit", "taken", "--if-match", "x"}, exitUsage, "nothing to change"},
 		{"file and flags", "", []string{"jobs", "add", "--file", "-", "--task", "x"}, exitUsage, "not both"},
 		{"bad inline JSON", "", []string{"jobs", "add", "--task", "x", "--args", "[1,"}, exitUsage, "--args: not valid JSON"},
 		{"id in edit", "", []string{"jobs", "edit", "taken", "--id", "other"}, exitUsage, "-id"},
