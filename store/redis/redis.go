@@ -4,7 +4,8 @@
 // schedulers (processes or hosts) may share one Redis: each fire is claimed
 // once, max_instances holds across all of them, and leases are judged by
 // the Redis server's clock (TIME). SCHEMA.md in this directory documents
-// the key layout, which other programs may write by its rules.
+// the key layout, which other programs may write by its rules. The store
+// also keeps the server's audit log (Store implements sundial.AuditLog).
 //
 // Claims are optimistic. JobClaimDue reads a batch of due jobs with their
 // unfinished-run counts in one script, runs the scheduler's Decide in Go,

@@ -44,6 +44,8 @@ var (
 	scNodeHB       = script("node_heartbeat")
 	scNodeLeave    = script("node_leave")
 	scNodeList     = script("node_list")
+	scAuditAppend  = script("audit_append")
+	scAuditPrune   = script("audit_prune")
 )
 
 // decodeReply decodes the JSON reply of a writing script: a non-empty list

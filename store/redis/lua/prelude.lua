@@ -18,6 +18,9 @@ local K = {
   runjobs = P .. 'runjobs',
   nodes = P .. 'nodes',
   activenodes = P .. 'activenodes',
+  audit = P .. 'audit',
+  auditat = P .. 'auditat',
+  auditseq = P .. 'auditseq',
 }
 local function job_key(id) return P .. 'job:' .. id end
 local function jobruns_key(id) return P .. 'jobruns:' .. id end
@@ -27,6 +30,13 @@ local function jobfires_key(id) return P .. 'jobfires:' .. id end
 local function run_key(id) return P .. 'run:' .. id end
 local function node_key(id) return P .. 'node:' .. id end
 local function nodeactive_key(id) return P .. 'nodeactive:' .. id end
+local function audit_key(seq) return P .. 'audit:' .. seq end
+
+-- AUDIT_INDEXED are the audit entry fields with an index of their own:
+-- P audit<field>:<value>, a sorted set of the entries' seqs (empty values
+-- are not indexed: an empty filter filters nothing).
+local AUDIT_INDEXED = { 'target', 'actor', 'action' }
+local function auditby_key(field, value) return P .. 'audit' .. field .. ':' .. value end
 
 -- istr formats an integral number without exponent or rounding.
 local function istr(n) return string.format('%d', n) end
