@@ -159,6 +159,11 @@ func (srv *Server) patchJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(obj) == 0 {
+		if check := ifMatch(r); check != nil {
+			if err := check(job); err != nil {
+				return err
+			}
+		}
 		writeJob(w, http.StatusOK, job)
 		return nil
 	}

@@ -40,6 +40,7 @@ func TestNativeJobLifecycle(t *testing.T) {
 	// PATCH with a stale ETag fails and changes nothing; with the right
 	// one it applies.
 	e.must(412, "PATCH", "/api/v1/jobs/rep", `{"name": "x"}`, "If-Match", `"0000"`)
+	e.must(412, "PATCH", "/api/v1/jobs/rep", `{}`, "If-Match", `"0000"`)
 	r = e.must(200, "PATCH", "/api/v1/jobs/rep", `{"name": "Daily report", "trigger": {"type": "interval", "hours": 2}}`, "If-Match", etag)
 	if m := r.json(t); m["name"] != "Daily report" || m["trigger"].(map[string]any)["type"] != "interval" || r.header.Get("ETag") == etag {
 		t.Fatalf("after PATCH: %s", r.body)

@@ -25,6 +25,9 @@ func usagef(format string, args ...any) error {
 
 // exitCode is the process exit status for an error returned by run.
 func exitCode(err error) int {
+	if code, ok := clientExitCode(err); ok {
+		return code
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return 2
