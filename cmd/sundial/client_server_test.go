@@ -161,8 +161,5 @@ func exitStatus(err error) int {
 	if err == nil {
 		return 0
 	}
-	if code, ok := clientExitCode(err); ok {
-		return code
-	}
 	return exitCode(err)
 }
