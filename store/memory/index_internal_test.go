@@ -9,8 +9,8 @@ import (
 	"github.com/sundial-scheduler/sundial"
 )
 
-// Runs of one-shot jobs leave nothing behind once evicted: the per-job run
-// index is dropped with the job's last run.
+// Runs of one-shot jobs leave nothing behind once evicted: the job id's
+// entry is dropped with the job's last run, and run records are reused.
 func TestRunIndexDoesNotLeak(t *testing.T) {
 	t.Parallel()
 	s := New(Options{RunsPerJob: 2, MaxRuns: 10})
@@ -32,7 +32,13 @@ func TestRunIndexDoesNotLeak(t *testing.T) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.runs) != 10 || len(s.byJob) != 10 {
-		t.Fatalf("kept %d runs and %d job indexes, want 10 and 10", len(s.runs), len(s.byJob))
+	if len(s.hist.ids) != 10 || len(s.names) != 10 {
+		t.Fatalf("kept %d runs and %d job entries, want 10 and 10", len(s.hist.ids), len(s.names))
+	}
+	// Evicted records are reused: the slab holds no more than the runs
+	// kept at once (one more while a run is being retired), plus the
+	// unused record 0.
+	if n := len(s.hist.recs); n > 12 {
+		t.Fatalf("the run slab grew to %d records for 10 kept runs", n)
 	}
 }

@@ -1,13 +1,13 @@
 // Package memory is an in-process Store for tests, examples and throwaway
 // use: jobs in a map with a min-heap of next fire times (so claiming costs
-// O(log n) per job), run history bounded per job and in total. Nothing
-// survives the process.
+// O(log n) per job), run history bounded per job and in total, kept in a
+// slab of records addressed by integer handles so that a fire costs no map
+// operation beyond the one index from run id to record. Nothing survives
+// the process.
 package memory
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -31,47 +31,29 @@ type Options struct {
 type Store struct {
 	opts Options
 
-	mu    sync.Mutex
-	jobs  map[string]*entry
+	mu sync.Mutex
+	// names holds an entry per job id that has a job, kept runs or
+	// unfinished runs: one lookup finds both a job and its history.
+	names map[string]*entry
+	njobs int // entries with a job
 	due   dueHeap
-	runs  map[string]*runEntry
-	byJob map[string]*jobRuns // jobs with kept or unfinished runs
-	fifo  []*runEntry         // finished runs in the order they finished
-	head  int
-	seq   uint64
-	rseq  int64 // last Run.Seq handed out
-	// unfinished counts the runs not finished, so a reap with nothing to
-	// look at does not scan the history.
-	unfinished int
-	nodes      map[string]*sundial.Node
+	seq   uint64 // job insertion order
+	hist  history
+	nodes map[string]*sundial.Node
 
 	audit auditLog // behind its own lock
 }
 
 var _ sundial.Store = (*Store)(nil)
 
+// entry is one job id: its job, if one is stored, and its run history.
 type entry struct {
-	job   *sundial.Job
-	key   int64  // job.NextRunTime in Unix nanoseconds, for cheap heap compares
-	order uint64 // insertion order, to break ties without comparing ids
-	index int    // position in due, -1 when not scheduled (paused)
-}
-
-type runEntry struct {
-	run     *sundial.Run // the store's own: copied in, copied out
-	jr      *jobRuns
-	seq     uint64 // insertion order
-	evicted bool
-}
-
-type jobRuns struct {
-	jobID    string
-	active   int         // unfinished runs
-	list     []*runEntry // insertion order; evicted entries are skipped
-	head     int
-	done     []*runEntry // finished runs in the order they finished
-	doneHead int
-	finished int // finished runs kept
+	id    string
+	job   *sundial.Job // nil when no job has this id (only runs are kept)
+	key   int64        // job.NextRunTime in Unix nanoseconds, for cheap heap compares
+	order uint64       // insertion order, to break ties without comparing ids
+	index int          // position in due, -1 when not scheduled (paused)
+	hist  jobRuns
 }
 
 // New returns an empty store.
@@ -83,8 +65,8 @@ func New(opts Options) *Store {
 		opts.MaxRuns = 100_000
 	}
 	return &Store{
-		opts: opts, jobs: map[string]*entry{}, runs: map[string]*runEntry{},
-		byJob: map[string]*jobRuns{}, nodes: map[string]*sundial.Node{},
+		opts: opts, names: map[string]*entry{}, hist: newHistory(),
+		nodes: map[string]*sundial.Node{},
 	}
 }
 
@@ -97,24 +79,61 @@ func (s *Store) JobAdd(_ context.Context, p sundial.JobAddParams) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	job := p.Job.Clone()
-	if old, ok := s.jobs[job.ID]; ok {
+	e := s.names[job.ID]
+	if e != nil && e.job != nil {
 		if !p.Replace {
 			return sundial.ErrConflict
 		}
-		job.Version = old.job.Version + 1
-		s.unschedule(old)
-		old.job = job
-		s.schedule(old)
+		job.Version = e.job.Version + 1
+		s.unschedule(e)
+		e.job = job
+		s.schedule(e)
 		p.Job.Version = job.Version
 		return nil
 	}
 	job.Version = 1
 	p.Job.Version = 1
+	if e == nil {
+		e = &entry{id: job.ID, index: -1}
+		s.names[job.ID] = e
+	}
 	s.seq++
-	e := &entry{job: job, index: -1, order: s.seq}
-	s.jobs[job.ID] = e
+	e.job, e.order = job, s.seq
+	s.njobs++
 	s.schedule(e)
 	return nil
+}
+
+// job returns the entry of a stored job.
+func (s *Store) job(id string) (*entry, bool) {
+	e := s.names[id]
+	return e, e != nil && e.job != nil
+}
+
+// entryFor returns the entry of a job id, made if there is none.
+func (s *Store) entryFor(id string) *entry {
+	e := s.names[id]
+	if e == nil {
+		e = &entry{id: id, index: -1}
+		s.names[id] = e
+	}
+	return e
+}
+
+// dropJob forgets e's job (its runs stay).
+func (s *Store) dropJob(e *entry) {
+	s.unschedule(e)
+	e.job = nil
+	s.njobs--
+	s.forgetIfEmpty(e)
+}
+
+// forgetIfEmpty drops the entry of a job id that holds neither a job nor
+// runs.
+func (s *Store) forgetIfEmpty(e *entry) {
+	if e.job == nil && e.hist.runs.n == 0 && s.names[e.id] == e {
+		delete(s.names, e.id)
+	}
 }
 
 func (s *Store) schedule(e *entry) {
@@ -139,7 +158,7 @@ func (s *Store) unschedule(e *entry) {
 func (s *Store) JobGet(_ context.Context, id string) (*sundial.Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.jobs[id]
+	e, ok := s.job(id)
 	if !ok {
 		return nil, sundial.ErrJobNotFound
 	}
@@ -150,8 +169,8 @@ func (s *Store) JobGet(_ context.Context, id string) (*sundial.Job, error) {
 func (s *Store) JobList(_ context.Context, p sundial.JobListParams) ([]*sundial.Job, error) {
 	s.mu.Lock()
 	var out []*sundial.Job
-	for _, e := range s.jobs {
-		if p.Matches(e.job) {
+	for _, e := range s.names {
+		if e.job != nil && p.Matches(e.job) {
 			out = append(out, e.job)
 		}
 	}
@@ -170,7 +189,7 @@ func (s *Store) JobList(_ context.Context, p sundial.JobListParams) ([]*sundial.
 func (s *Store) JobUpdate(_ context.Context, job *sundial.Job) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.jobs[job.ID]
+	e, ok := s.job(job.ID)
 	if !ok {
 		return sundial.ErrJobNotFound
 	}
@@ -189,12 +208,11 @@ func (s *Store) JobUpdate(_ context.Context, job *sundial.Job) error {
 func (s *Store) JobRemove(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.jobs[id]
+	e, ok := s.job(id)
 	if !ok {
 		return sundial.ErrJobNotFound
 	}
-	s.unschedule(e)
-	delete(s.jobs, id)
+	s.dropJob(e)
 	return nil
 }
 
@@ -202,8 +220,17 @@ func (s *Store) JobRemove(_ context.Context, id string) error {
 func (s *Store) JobRemoveAll(context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.jobs)
-	s.jobs = map[string]*entry{}
+	n := s.njobs
+	for id, e := range s.names {
+		if e.job == nil {
+			continue
+		}
+		e.job, e.index = nil, -1
+		if e.hist.runs.n == 0 {
+			delete(s.names, id)
+		}
+	}
+	s.njobs = 0
 	s.due = dueHeap{}
 	return n, nil
 }
@@ -253,17 +280,16 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 		// Stored jobs are replaced, never mutated, so the claim can hand out
 		// the stored pointer as the job "as it was when claimed".
 		claimed := e.job
-		active := 0
-		if jr := s.byJob[claimed.ID]; jr != nil {
-			active = jr.active
-		}
-		d := p.Decide(claimed, active)
+		d := p.Decide(claimed, e.hist.active)
 		for _, r := range d.Runs {
-			s.insertRun(r)
+			owner := e
+			if r.JobID != e.id {
+				owner = s.entryFor(r.JobID)
+			}
+			s.insertRun(owner, r)
 		}
 		if d.Finished {
-			s.due.remove(0)
-			delete(s.jobs, e.job.ID)
+			s.dropJob(e)
 		} else {
 			next := *claimed
 			next.NextRunTime = d.NextRunTime
@@ -285,297 +311,3 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 	return claims
 }
 
-// RunInsert records a run, refusing a duplicate fire and a run beyond
-// maxActive unfinished ones.
-func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, dup := s.runs[run.ID]; dup {
-		return fmt.Errorf("run %s: %w", run.ID, sundial.ErrDuplicateRun)
-	}
-	if jr := s.byJob[run.JobID]; jr != nil {
-		if maxActive > 0 && jr.active >= maxActive {
-			return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, jr.active, sundial.ErrMaxInstances)
-		}
-		for _, re := range jr.list[jr.head:] {
-			if re != nil && !re.evicted && re.run.Attempt == run.Attempt && re.run.ScheduledAt.Equal(run.ScheduledAt) {
-				return fmt.Errorf("job %s at %s attempt %d: %w", run.JobID, run.ScheduledAt, run.Attempt, sundial.ErrDuplicateRun)
-			}
-		}
-	}
-	cp := *run
-	s.insertRun(&cp)
-	run.Seq = cp.Seq
-	return nil
-}
-
-// insertRun records run, which the store owns from now on.
-func (s *Store) insertRun(run *sundial.Run) {
-	s.seq++
-	s.rseq++
-	run.Seq = s.rseq
-	jr := s.byJob[run.JobID]
-	if jr == nil {
-		jr = &jobRuns{jobID: run.JobID}
-		s.byJob[run.JobID] = jr
-	}
-	re := &runEntry{run: run, jr: jr, seq: s.seq}
-	s.runs[run.ID] = re
-	jr.list = append(jr.list, re)
-	if run.Status.Finished() {
-		s.retire(re, jr)
-	} else {
-		jr.active++
-		s.unfinished++
-	}
-}
-
-// retire enters a finished run into the eviction order and enforces both
-// bounds. Unfinished runs are never evicted: they still count against
-// max_instances.
-func (s *Store) retire(re *runEntry, jr *jobRuns) {
-	s.fifo = append(s.fifo, re)
-	jr.done = append(jr.done, re)
-	jr.finished++
-	for jr.finished > s.opts.RunsPerJob && jr.doneHead < len(jr.done) {
-		old := jr.done[jr.doneHead]
-		jr.done[jr.doneHead] = nil
-		jr.doneHead++
-		if !old.evicted {
-			s.evict(old)
-		}
-	}
-	if jr.doneHead > 64 && jr.doneHead*2 > len(jr.done) {
-		jr.done = append([]*runEntry(nil), jr.done[jr.doneHead:]...)
-		jr.doneHead = 0
-	}
-	for len(s.fifo)-s.head > s.opts.MaxRuns {
-		old := s.fifo[s.head]
-		s.fifo[s.head] = nil
-		s.head++
-		if !old.evicted {
-			s.evict(old)
-		}
-	}
-	if s.head > 4096 && s.head*2 > len(s.fifo) {
-		s.fifo = append([]*runEntry(nil), s.fifo[s.head:]...)
-		s.head = 0
-	}
-	s.compact(jr)
-}
-
-// compact drops evicted runs from the front of a job's list.
-func (s *Store) compact(jr *jobRuns) {
-	for jr.head < len(jr.list) && jr.list[jr.head].evicted {
-		jr.list[jr.head] = nil
-		jr.head++
-	}
-	if jr.head > 64 && jr.head*2 > len(jr.list) {
-		jr.list = append([]*runEntry(nil), jr.list[jr.head:]...)
-		jr.head = 0
-	}
-}
-
-// evict forgets a finished run, and the job's run index once it holds
-// nothing (so one-shot jobs leave nothing behind).
-func (s *Store) evict(re *runEntry) {
-	re.evicted = true
-	delete(s.runs, re.run.ID)
-	jr := re.jr
-	jr.finished--
-	if jr.head < len(jr.list) && jr.list[jr.head] == re {
-		s.compact(jr)
-	}
-	if jr.active == 0 && jr.finished == 0 && s.byJob[jr.jobID] == jr {
-		delete(s.byJob, jr.jobID)
-	}
-}
-
-// RunUpdate stores runs' new states, each only while its node owns it.
-func (s *Store) RunUpdate(_ context.Context, runs ...*sundial.Run) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := now()
-	var errs []error
-	for _, run := range runs {
-		if err := s.updateRun(run, t); err != nil {
-			errs = append(errs, &sundial.RunError{RunID: run.ID, Err: err})
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Store) updateRun(run *sundial.Run, t time.Time) error {
-	re, ok := s.runs[run.ID]
-	if !ok {
-		return sundial.ErrRunNotFound
-	}
-	old := re.run
-	if old.Status.Finished() || old.Node != run.Node || !s.liveLocked(old.Node, t) {
-		return sundial.ErrLeaseLost
-	}
-	next := *run
-	next.JobID, next.ScheduledAt, next.Attempt = old.JobID, old.ScheduledAt, old.Attempt
-	next.Node, next.Manual, next.Seq, next.CreatedAt = old.Node, old.Manual, old.Seq, old.CreatedAt
-	*re.run = next
-	if next.Status.Finished() {
-		re.jr.active--
-		s.unfinished--
-		s.retire(re, re.jr)
-	}
-	return nil
-}
-
-// liveLocked reports whether node holds a lease at t.
-func (s *Store) liveLocked(node string, t time.Time) bool {
-	n, ok := s.nodes[node]
-	return ok && n.LeaseUntil.After(t)
-}
-
-// RunGet returns a copy of a run.
-func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	re, ok := s.runs[id]
-	if !ok {
-		return nil, sundial.ErrRunNotFound
-	}
-	cp := *re.run
-	return &cp, nil
-}
-
-// RunList returns matching runs, newest first.
-func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var src []*runEntry
-	if p.JobID != "" {
-		if jr := s.byJob[p.JobID]; jr != nil {
-			src = jr.list[jr.head:]
-		}
-	} else {
-		src = make([]*runEntry, 0, len(s.runs))
-		for _, re := range s.runs {
-			src = append(src, re)
-		}
-		slices.SortFunc(src, func(a, b *runEntry) int { return cmp.Compare(a.run.Seq, b.run.Seq) })
-	}
-	var out []*sundial.Run
-	for i := len(src) - 1; i >= 0; i-- {
-		re := src[i]
-		if re == nil || re.evicted || (p.BeforeSeq > 0 && re.run.Seq >= p.BeforeSeq) || !p.Matches(re.run) {
-			continue
-		}
-		cp := *re.run
-		out = append(out, &cp)
-		if p.Limit > 0 && len(out) >= p.Limit {
-			break
-		}
-	}
-	return out, nil
-}
-
-// RunPrune deletes finished runs older than the policy allows.
-func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, jr := range s.byJob {
-		kept := 0
-		for i := len(jr.list) - 1; i >= jr.head; i-- {
-			re := jr.list[i]
-			if re == nil || re.evicted || !re.run.Status.Finished() {
-				continue
-			}
-			kept++
-			ended := re.run.FinishedAt
-			if ended.IsZero() {
-				ended = re.run.CreatedAt
-			}
-			old := !p.FinishedBefore.IsZero() && ended.Before(p.FinishedBefore)
-			if old || (p.KeepPerJob > 0 && kept > p.KeepPerJob) {
-				s.evict(re)
-				n++
-			}
-		}
-	}
-	return n, nil
-}
-
-// RunReap ends the unfinished runs of nodes that lost their lease.
-func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var res sundial.RunReapResult
-	t := now()
-	if !s.liveLocked(p.Node, t) {
-		return res, fmt.Errorf("reap as node %q: %w", p.Node, sundial.ErrLeaseLost)
-	}
-	if s.unfinished == 0 {
-		return res, nil
-	}
-	var lost []*runEntry
-	for _, re := range s.runs {
-		if !re.run.Status.Finished() && !s.liveLocked(re.run.Node, t) {
-			lost = append(lost, re)
-		}
-	}
-	slices.SortFunc(lost, func(a, b *runEntry) int { return cmp.Compare(a.run.Seq, b.run.Seq) })
-	for _, re := range lost {
-		if p.Limit > 0 && len(res.Taken)+len(res.Interrupted) >= p.Limit {
-			break
-		}
-		r := re.run
-		if r.Status == sundial.RunSubmitted || r.Recoverable {
-			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
-			cp := *r
-			res.Taken = append(res.Taken, &cp)
-			continue
-		}
-		r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
-		r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
-		re.jr.active--
-		s.unfinished--
-		s.retire(re, re.jr)
-		cp := *r
-		res.Interrupted = append(res.Interrupted, &cp)
-	}
-	return res, nil
-}
-
-// NodeHeartbeat registers a node or renews its lease.
-func (s *Store) NodeHeartbeat(_ context.Context, node *sundial.Node, ttl time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := now()
-	node.HeartbeatAt, node.LeaseUntil = t, t.Add(ttl)
-	cp := *node
-	s.nodes[node.ID] = &cp
-	return nil
-}
-
-// NodeLeave ends a node's lease and forgets it.
-func (s *Store) NodeLeave(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.nodes, id)
-	return nil
-}
-
-// NodeList returns the registered nodes by id.
-func (s *Store) NodeList(_ context.Context, forget time.Duration) ([]*sundial.Node, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := now()
-	out := make([]*sundial.Node, 0, len(s.nodes))
-	for id, n := range s.nodes {
-		if forget > 0 && n.LeaseUntil.Before(t.Add(-forget)) {
-			delete(s.nodes, id)
-			continue
-		}
-		cp := *n
-		out = append(out, &cp)
-	}
-	slices.SortFunc(out, func(a, b *sundial.Node) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
-}

@@ -1,0 +1,172 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
+)
+
+// RunInsert records a run, refusing a duplicate fire and a run beyond
+// maxActive unfinished ones.
+func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := &s.hist
+	if _, dup := h.lookup(run.ID); dup {
+		return fmt.Errorf("run %s: %w", run.ID, sundial.ErrDuplicateRun)
+	}
+	if e := s.names[run.JobID]; e != nil {
+		if maxActive > 0 && e.hist.active >= maxActive {
+			return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, e.hist.active, sundial.ErrMaxInstances)
+		}
+		for i := e.hist.runs.head; i != 0; i = h.recs[i].link[onJob].next {
+			r := h.recs[i].run
+			if r.Attempt == run.Attempt && r.ScheduledAt.Equal(run.ScheduledAt) {
+				return fmt.Errorf("job %s at %s attempt %d: %w", run.JobID, run.ScheduledAt, run.Attempt, sundial.ErrDuplicateRun)
+			}
+		}
+	}
+	cp := *run
+	s.insertRun(s.entryFor(run.JobID), &cp)
+	run.Seq = cp.Seq
+	return nil
+}
+
+// RunUpdate stores runs' new states, each only while its node owns it.
+func (s *Store) RunUpdate(_ context.Context, runs ...*sundial.Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	live := s.leaseCache(now())
+	var errs []error
+	for _, run := range runs {
+		if err := s.updateRun(run, &live); err != nil {
+			errs = append(errs, &sundial.RunError{RunID: run.ID, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) updateRun(run *sundial.Run, live *leaseCache) error {
+	i, ok := s.hist.lookup(run.ID)
+	if !ok {
+		return sundial.ErrRunNotFound
+	}
+	old := s.hist.recs[i].run
+	if old.Status.Finished() || old.Node != run.Node || !live.live(old.Node) {
+		return sundial.ErrLeaseLost
+	}
+	next := *run
+	next.JobID, next.ScheduledAt, next.Attempt = old.JobID, old.ScheduledAt, old.Attempt
+	next.Node, next.Manual, next.Seq, next.CreatedAt = old.Node, old.Manual, old.Seq, old.CreatedAt
+	*old = next
+	if next.Status.Finished() {
+		s.finishRun(i)
+	}
+	return nil
+}
+
+// RunGet returns a copy of a run.
+func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.hist.lookup(id)
+	if !ok {
+		return nil, sundial.ErrRunNotFound
+	}
+	cp := *s.hist.recs[i].run
+	return &cp, nil
+}
+
+// RunList returns matching runs, newest first.
+func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.Run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := &s.hist
+	start, k := h.all.tail, onAll
+	if p.JobID != "" {
+		start, k = 0, onJob
+		if e := s.names[p.JobID]; e != nil {
+			start = e.hist.runs.tail
+		}
+	}
+	var out []*sundial.Run
+	for i := start; i != 0; i = h.recs[i].link[k].prev {
+		r := h.recs[i].run
+		if (p.BeforeSeq > 0 && r.Seq >= p.BeforeSeq) || !p.Matches(r) {
+			continue
+		}
+		cp := *r
+		out = append(out, &cp)
+		if p.Limit > 0 && len(out) >= p.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// RunPrune deletes finished runs older than the policy allows.
+func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := &s.hist
+	n := 0
+	for _, e := range s.names {
+		kept := 0
+		for i := e.hist.runs.tail; i != 0; {
+			prev := h.recs[i].link[onJob].prev
+			r := h.recs[i].run
+			if r.Status.Finished() {
+				kept++
+				ended := r.FinishedAt
+				if ended.IsZero() {
+					ended = r.CreatedAt
+				}
+				old := !p.FinishedBefore.IsZero() && ended.Before(p.FinishedBefore)
+				if old || (p.KeepPerJob > 0 && kept > p.KeepPerJob) {
+					s.evict(i)
+					n++
+				}
+			}
+			i = prev
+		}
+	}
+	return n, nil
+}
+
+// RunReap ends the unfinished runs of nodes that lost their lease, oldest
+// (lowest Seq) first.
+func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res sundial.RunReapResult
+	live := s.leaseCache(now())
+	if !live.live(p.Node) {
+		return res, fmt.Errorf("reap as node %q: %w", p.Node, sundial.ErrLeaseLost)
+	}
+	h := &s.hist
+	for i := h.unfinished.head; i != 0; {
+		if p.Limit > 0 && len(res.Taken)+len(res.Interrupted) >= p.Limit {
+			break
+		}
+		next := h.recs[i].link[onState].next
+		r := h.recs[i].run
+		switch {
+		case live.live(r.Node):
+		case r.Status == sundial.RunSubmitted || r.Recoverable:
+			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
+			cp := *r
+			res.Taken = append(res.Taken, &cp)
+		default:
+			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
+			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+			cp := *r
+			s.finishRun(i)
+			res.Interrupted = append(res.Interrupted, &cp)
+		}
+		i = next
+	}
+	return res, nil
+}
