@@ -310,4 +310,3 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 	}
 	return claims
 }
-
