@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"time"
 )
@@ -65,4 +66,16 @@ type AuditLog interface {
 	// AuditPrune deletes entries made before the given time and returns
 	// how many.
 	AuditPrune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Validate refuses an entry no store can keep: one without a time, or
+// whose detail is not valid JSON.
+func (e *AuditEntry) Validate() error {
+	if e.At.IsZero() {
+		return errors.New("audit entry has no time")
+	}
+	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
+		return errors.New("audit entry detail is not valid JSON")
+	}
+	return nil
 }

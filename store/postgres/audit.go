@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,22 +22,10 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7::json) RETURNING seq`
 )
 
-// checkAudit refuses an entry the log cannot keep: one without a time, or
-// whose detail is not JSON.
-func checkAudit(e *sundial.AuditEntry) error {
-	if e.At.IsZero() {
-		return errors.New("audit entry has no time")
-	}
-	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
-		return errors.New("audit entry detail is not valid JSON")
-	}
-	return nil
-}
-
 // AuditAppend records the entry in sundial_audit and sets e.Seq. Text
 // PostgreSQL cannot hold (NUL bytes, invalid UTF-8) is stored as U+FFFD.
 func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
-	if err := checkAudit(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
 	var detail *string // NULL without one

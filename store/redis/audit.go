@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,22 +14,10 @@ import (
 
 var _ sundial.AuditLog = (*Store)(nil)
 
-// checkAudit refuses an entry the log cannot keep: one without a time, or
-// whose detail is not JSON.
-func checkAudit(e *sundial.AuditEntry) error {
-	if e.At.IsZero() {
-		return errors.New("audit entry has no time")
-	}
-	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
-		return errors.New("audit entry detail is not valid JSON")
-	}
-	return nil
-}
-
 // AuditAppend records the entry and sets e.Seq: one script takes the next
 // seq from P auditseq, writes the entry's hash and indexes it.
 func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
-	if err := checkAudit(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
 	res, err := s.write(ctx, scAuditAppend, encTime(e.At), e.Actor, e.Role, e.Remote, e.Action, e.Target, string(e.Detail))

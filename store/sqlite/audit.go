@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,21 +22,9 @@ const (
 		SELECT seq FROM sundial_audit WHERE at < ?1 ORDER BY at LIMIT ?2)`
 )
 
-// checkAudit refuses an entry the log cannot keep: one without a time, or
-// whose detail is not JSON.
-func checkAudit(e *sundial.AuditEntry) error {
-	if e.At.IsZero() {
-		return errors.New("audit entry has no time")
-	}
-	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
-		return errors.New("audit entry detail is not valid JSON")
-	}
-	return nil
-}
-
 // AuditAppend records the entry in sundial_audit and sets e.Seq.
 func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
-	if err := checkAudit(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
 	var detail any // NULL without one
