@@ -2,8 +2,8 @@ package sundial
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
