@@ -72,14 +72,43 @@ func (srv *Server) nativeSpec(obj object, pathID string) (sundial.JobSpec, error
 	if err := nativeChanges(obj, &ch, spec.Trigger.Location()); err != nil {
 		return spec, err
 	}
-	spec.Args, spec.Kwargs = ch.Args, ch.Kwargs
+	if err := specFromChanges(ch, &spec); err != nil {
+		return spec, err
+	}
+	paused, err := obj.boolean("paused", "paused")
+	if err != nil {
+		return spec, err
+	}
+	if paused != nil && *paused {
+		spec.Paused = true
+	}
+	rep, err := obj.boolean("replace_existing", "replace_existing")
+	if err != nil {
+		return spec, err
+	}
+	spec.ReplaceExisting = rep != nil && *rep
+	return spec, nil
+}
+
+// specFromChanges puts the options read by nativeChanges into a spec to
+// add (the task, if any, is the caller's).
+func specFromChanges(ch sundial.JobChanges, spec *sundial.JobSpec) error {
+	if ch.Name != nil {
+		spec.Name = *ch.Name
+	}
+	if ch.Args != nil {
+		spec.Args = ch.Args
+	}
+	if ch.Kwargs != nil {
+		spec.Kwargs = ch.Kwargs
+	}
 	if ch.Executor != nil {
 		spec.Executor = *ch.Executor
 	}
 	spec.MisfireGraceTime, spec.Coalesce, spec.Retry = ch.MisfireGraceTime, ch.Coalesce, ch.Retry
 	if ch.MaxInstances != nil {
 		if *ch.MaxInstances < 1 {
-			return spec, errInvalid("max_instances", "must be at least 1, got %d", *ch.MaxInstances)
+			return errInvalid("max_instances", "must be at least 1, got %d", *ch.MaxInstances)
 		}
 		spec.MaxInstances = *ch.MaxInstances
 	}
@@ -102,19 +131,7 @@ func (srv *Server) nativeSpec(obj object, pathID string) (sundial.JobSpec, error
 			spec.NextRunTime = *ch.NextRunTime
 		}
 	}
-	paused, err := obj.boolean("paused", "paused")
-	if err != nil {
-		return spec, err
-	}
-	if paused != nil && *paused {
-		spec.Paused = true
-	}
-	rep, err := obj.boolean("replace_existing", "replace_existing")
-	if err != nil {
-		return spec, err
-	}
-	spec.ReplaceExisting = rep != nil && *rep
-	return spec, nil
+	return nil
 }
 
 // nativeChanges reads the optional fields shared by create and PATCH.

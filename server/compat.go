@@ -245,76 +245,23 @@ func (srv *Server) compatSpec(obj object) (sundial.JobSpec, error) {
 	return spec, nil
 }
 
-// compatOptions reads the job options of a flat definition (POST).
+// compatOptions reads the job options of a flat definition (POST): the
+// native API's fields, with jobstore and replace_existing besides.
 func compatOptions(obj object, spec *sundial.JobSpec, loc *time.Location) error {
-	var err error
-	if spec.Name, _, err = obj.str("name", "name"); err != nil {
+	var ch sundial.JobChanges
+	if err := nativeChanges(obj, &ch, loc); err != nil {
 		return err
 	}
-	if a, err := argsOf(obj, "args", '['); err != nil {
+	if err := specFromChanges(ch, spec); err != nil {
 		return err
-	} else if a != nil {
-		spec.Args = a
-	}
-	if k, err := argsOf(obj, "kwargs", '{'); err != nil {
-		return err
-	} else if k != nil {
-		spec.Kwargs = k
-	}
-	if obj.isNull("misfire_grace_time") {
-		spec.MisfireGraceTime = sundial.Ptr(time.Duration(-1))
-	} else if spec.MisfireGraceTime, err = obj.seconds("misfire_grace_time", "misfire_grace_time", false); err != nil {
-		return err
-	}
-	if spec.Coalesce, err = obj.boolean("coalesce", "coalesce"); err != nil {
-		return err
-	}
-	mi, err := obj.integer("max_instances", "max_instances")
-	if err != nil {
-		return err
-	}
-	if mi != nil {
-		if *mi < 1 {
-			return errInvalid("max_instances", "must be at least 1, got %d", *mi)
-		}
-		spec.MaxInstances = *mi
-	}
-	if obj.isNull("next_run_time") {
-		spec.Paused = true
-	} else if s, ok, err := obj.str("next_run_time", "next_run_time"); err != nil {
-		return err
-	} else if ok {
-		t, err := trigger.ParseTime(s, loc)
-		if err != nil {
-			return errInvalid("next_run_time", "%v", err)
-		}
-		spec.NextRunTime = t
 	}
 	rep, err := obj.boolean("replace_existing", "replace_existing")
 	if err != nil {
 		return err
 	}
 	spec.ReplaceExisting = rep != nil && *rep
-	if spec.Store, _, err = obj.str("jobstore", "jobstore"); err != nil {
-		return err
-	}
-	if spec.Executor, _, err = obj.str("executor", "executor"); err != nil {
-		return err
-	}
-	if d, err := obj.seconds("timeout", "timeout", true); err != nil {
-		return err
-	} else if d != nil {
-		spec.Timeout = *d
-	}
-	if spec.Description, _, err = obj.str("description", "description"); err != nil {
-		return err
-	}
-	if tags, err := obj.strings("tags", "tags"); err != nil {
-		return err
-	} else if tags != nil {
-		spec.Tags = *tags
-	}
-	return nil
+	spec.Store, _, err = obj.str("jobstore", "jobstore")
+	return err
 }
 
 // argsOf reads args (a JSON array) or kwargs (a JSON object). A string

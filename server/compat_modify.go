@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
@@ -73,70 +74,22 @@ func (srv *Server) compatPatchJob(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// compatChanges reads the modifiable keys of a PATCH body.
+// compatChanges reads the modifiable keys of a PATCH body: the native
+// API's, with the task called func.
 func compatChanges(obj object, ch *sundial.JobChanges, loc *time.Location) error {
-	if s, ok, err := obj.str("name", "name"); err != nil {
-		return err
-	} else if ok {
-		ch.Name = &s
-	}
-	if s, ok, err := obj.str("func", "func"); err != nil {
-		return err
-	} else if ok {
-		ch.Task = &s
-	}
-	if a, err := argsOf(obj, "args", '['); err != nil {
-		return err
-	} else if a != nil {
-		ch.Args = a
-	}
-	if k, err := argsOf(obj, "kwargs", '{'); err != nil {
-		return err
-	} else if k != nil {
-		ch.Kwargs = k
-	}
-	if obj.isNull("misfire_grace_time") {
-		ch.MisfireGraceTime = sundial.Ptr(time.Duration(-1))
-	} else if g, err := obj.seconds("misfire_grace_time", "misfire_grace_time", false); err != nil {
-		return err
-	} else {
-		ch.MisfireGraceTime = g
-	}
-	var err error
-	if ch.Coalesce, err = obj.boolean("coalesce", "coalesce"); err != nil {
-		return err
-	}
-	if ch.MaxInstances, err = obj.integer("max_instances", "max_instances"); err != nil {
-		return err
-	}
-	if s, ok, err := obj.str("executor", "executor"); err != nil {
-		return err
-	} else if ok {
-		ch.Executor = &s
-	}
-	if obj.isNull("next_run_time") {
-		ch.NextRunTime = &time.Time{}
-	} else if s, ok, err := obj.str("next_run_time", "next_run_time"); err != nil {
-		return err
-	} else if ok {
-		t, err := trigger.ParseTime(s, loc)
-		if err != nil {
-			return errInvalid("next_run_time", "%v", err)
+	native := object{}
+	for k, v := range obj {
+		if k == "func" {
+			k = "task"
 		}
-		ch.NextRunTime = &t
+		native[k] = v
 	}
-	if ch.Timeout, err = obj.seconds("timeout", "timeout", true); err != nil {
-		return err
+	err := nativeChanges(native, ch, loc)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Field == "task" {
+		return errInvalid("func", "%s", strings.TrimPrefix(ae.Message, "task: "))
 	}
-	if s, ok, err := obj.str("description", "description"); err != nil {
-		return err
-	} else if ok {
-		ch.Description = &s
-	}
-	if ch.Tags, err = obj.strings("tags", "tags"); err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 func (srv *Server) compatDeleteJob(w http.ResponseWriter, r *http.Request) error {
