@@ -1,4 +1,5 @@
-// Package sqlq holds what the SQL stores share: the run-history filter and
+// Package sqlq holds what the SQL stores share: the run-history and audit
+// filters and
 // the loading of embedded migrations. Only the store packages use it.
 package sqlq
 
@@ -49,14 +50,54 @@ func RunWhere(p sundial.RunListParams, t func(time.Time) any) (conds []string, a
 // (its argument appended).
 func RunListQuery(columns string, p sundial.RunListParams, t func(time.Time) any) (string, []any) {
 	conds, args := RunWhere(p, t)
-	q := "SELECT " + columns + " FROM sundial_runs"
+	return listQuery("sundial_runs", columns, conds, args, p.Limit)
+}
+
+// AuditListQuery is the query of AuditList: columns from sundial_audit
+// under the filters of p, newest first, with a LIMIT placeholder when p
+// has a limit. t encodes a time and s a string the way the database
+// stores them (nil: as they are).
+func AuditListQuery(columns string, p sundial.AuditListParams, t func(time.Time) any, s func(string) any) (string, []any) {
+	if s == nil {
+		s = func(v string) any { return v }
+	}
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		conds = append(conds, cond)
+		args = append(args, v)
+	}
+	if p.Actor != "" {
+		add("actor = ?", s(p.Actor))
+	}
+	if p.Action != "" {
+		add("action = ?", s(p.Action))
+	}
+	if p.Target != "" {
+		add("target = ?", s(p.Target))
+	}
+	if !p.From.IsZero() {
+		add("at >= ?", t(p.From))
+	}
+	if !p.To.IsZero() {
+		add("at < ?", t(p.To))
+	}
+	if p.BeforeSeq > 0 {
+		add("seq < ?", p.BeforeSeq)
+	}
+	return listQuery("sundial_audit", columns, conds, args, p.Limit)
+}
+
+// listQuery selects columns from table under conds, highest seq first.
+func listQuery(table, columns string, conds []string, args []any, limit int) (string, []any) {
+	q := "SELECT " + columns + " FROM " + table
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
 	q += " ORDER BY seq DESC"
-	if p.Limit > 0 {
+	if limit > 0 {
 		q += " LIMIT ?"
-		args = append(args, p.Limit)
+		args = append(args, limit)
 	}
 	return q, args
 }

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 var _ sundial.AuditLog = (*Store)(nil)
@@ -44,40 +44,7 @@ func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
 // auditListQuery is the query of AuditList: the filters of p, newest
 // first, with a LIMIT when p has one.
 func auditListQuery(p sundial.AuditListParams) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		conds = append(conds, cond)
-		args = append(args, v)
-	}
-	if p.Actor != "" {
-		add("actor = ?", p.Actor)
-	}
-	if p.Action != "" {
-		add("action = ?", p.Action)
-	}
-	if p.Target != "" {
-		add("target = ?", p.Target)
-	}
-	if !p.From.IsZero() {
-		add("at >= ?", dbTime(p.From))
-	}
-	if !p.To.IsZero() {
-		add("at < ?", dbTime(p.To))
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q := "SELECT " + auditColumns + " FROM sundial_audit"
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY seq DESC"
-	if p.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, p.Limit)
-	}
-	return q, args
+	return sqlq.AuditListQuery(auditColumns, p, func(t time.Time) any { return dbTime(t) }, nil)
 }
 
 // AuditList returns the matching entries, newest (highest Seq) first.

@@ -48,39 +48,7 @@ func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
 // auditListQuery is the query of AuditList: the filters of p, newest
 // first, with a LIMIT when p has one.
 func auditListQuery(p sundial.AuditListParams) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		conds = append(conds, cond)
-		args = append(args, v)
-	}
-	if p.Actor != "" {
-		add("actor = ?", clean(p.Actor))
-	}
-	if p.Action != "" {
-		add("action = ?", clean(p.Action))
-	}
-	if p.Target != "" {
-		add("target = ?", clean(p.Target))
-	}
-	if !p.From.IsZero() {
-		add("at >= ?", ts(p.From))
-	}
-	if !p.To.IsZero() {
-		add("at < ?", ts(p.To))
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q := "SELECT " + auditColumns + " FROM sundial_audit"
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY seq DESC"
-	if p.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, p.Limit)
-	}
+	q, args := sqlq.AuditListQuery(auditColumns, p, func(t time.Time) any { return ts(t) }, func(v string) any { return clean(v) })
 	return sqlq.Dollar(q), args
 }
 

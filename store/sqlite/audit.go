@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/internal/sqlq"
 )
 
 var _ sundial.AuditLog = (*Store)(nil)
@@ -50,40 +50,7 @@ func (s *Store) AuditAppend(ctx context.Context, e *sundial.AuditEntry) error {
 // auditListQuery is the query of AuditList: the filters of p, newest
 // first, with a LIMIT when p has one.
 func auditListQuery(p sundial.AuditListParams) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		conds = append(conds, cond)
-		args = append(args, v)
-	}
-	if p.Actor != "" {
-		add("actor = ?", p.Actor)
-	}
-	if p.Action != "" {
-		add("action = ?", p.Action)
-	}
-	if p.Target != "" {
-		add("target = ?", p.Target)
-	}
-	if !p.From.IsZero() {
-		add("at >= ?", p.From.UnixMicro())
-	}
-	if !p.To.IsZero() {
-		add("at < ?", p.To.UnixMicro())
-	}
-	if p.BeforeSeq > 0 {
-		add("seq < ?", p.BeforeSeq)
-	}
-	q := "SELECT " + auditCols + " FROM sundial_audit"
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY seq DESC"
-	if p.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, p.Limit)
-	}
-	return q, args
+	return sqlq.AuditListQuery(auditCols, p, func(t time.Time) any { return t.UnixMicro() }, nil)
 }
 
 // AuditList returns the matching entries, newest (highest Seq) first.
