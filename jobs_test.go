@@ -310,3 +310,28 @@ func TestModifyJobIsAtomic(t *testing.T) {
 		t.Fatalf("ModifyJob NextRunTime: %+v, %v", job, err)
 	}
 }
+
+func TestAddRefusesAJobThatCouldOnlyBeMissed(t *testing.T) {
+	t.Parallel()
+	s, err := sundial.New(sundial.Config{Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	once := trigger.MustParse(`{"type": "date", "run_date": "` + past + `"}`)
+	_, err = s.AddJob(ctx, sundial.JobSpec{ID: "late", Task: sundial.NoopTask, Trigger: once, MisfireGraceTime: sundial.Ptr(time.Minute)})
+	var je *sundial.JobError
+	if !errors.As(err, &je) || je.Field != "trigger" {
+		t.Fatalf("past date with 1 minute grace: %v, want a JobError on trigger", err)
+	}
+	// Without a misfire limit it runs at once, late: accepted.
+	if _, err := s.AddJob(ctx, sundial.JobSpec{ID: "late", Task: sundial.NoopTask, Trigger: once}); err != nil {
+		t.Fatalf("past date without grace limit: %v", err)
+	}
+	// Added paused, nothing is missed yet: accepted.
+	if _, err := s.AddJob(ctx, sundial.JobSpec{ID: "late2", Task: sundial.NoopTask, Trigger: once,
+		MisfireGraceTime: sundial.Ptr(time.Minute), Paused: true}); err != nil {
+		t.Fatalf("paused: %v", err)
+	}
+}
