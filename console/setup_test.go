@@ -29,6 +29,7 @@ type env struct {
 	s     *sundial.Scheduler
 	store *memory.Store
 	srv   *server.Server
+	reg   *sundial.Registry
 	ts    *httptest.Server
 }
 
@@ -119,7 +120,7 @@ func setup(t *testing.T, opts ...setupOpt) *env {
 		ts.Close()
 		s.Stop()
 	})
-	return &env{t: t, s: s, store: st, srv: srv, ts: ts}
+	return &env{t: t, s: s, store: st, srv: srv, reg: reg, ts: ts}
 }
 
 // mount routes the server's paths to the server and the rest to the

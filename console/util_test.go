@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sundial-scheduler/sundial"
 	"github.com/sundial-scheduler/sundial/trigger"
 )
 
@@ -26,3 +27,7 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(rest, end)
 	return v
 }
+
+func sundialJobs() sundial.JobListParams { return sundial.JobListParams{} }
+
+func runsOf(job string) sundial.RunListParams { return sundial.RunListParams{JobID: job} }
