@@ -232,13 +232,16 @@ func (b *browser) login(name string) {
 }
 
 // typeInto replaces an input's text by typing, so the page sees input
-// events as from a person.
+// events as from a person. (chromedp.Clear resets only the value
+// attribute, which a field that was typed into no longer follows.)
 func (b *browser) typeInto(sel, text string) {
 	b.t.Helper()
-	b.run("type into "+sel,
-		chromedp.Clear(chromedp.CSS(sel)),
-		chromedp.SendKeys(chromedp.CSS(sel), text),
-	)
+	var ok bool
+	b.eval(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.value = ''; return true; })()`, sel), &ok)
+	if !ok {
+		b.t.Fatalf("type into %s: no such element", sel)
+	}
+	b.run("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // choose selects an option of a select element and tells the page.
@@ -268,4 +271,3 @@ func (b *browser) nodeCount(sel string) int {
 	b.eval(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), &n)
 	return n
 }
-

@@ -75,7 +75,7 @@
   const localZone = (Intl.DateTimeFormat().resolvedOptions().timeZone) || 'your time zone';
   const localFormat = new Intl.DateTimeFormat(undefined, {
     year: 'numeric', month: 'short', day: 'numeric',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
 
   function localTimes(root) {
