@@ -95,12 +95,13 @@ func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (int, bool, err
 func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (int, bool, error) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
+	var tasks taskCache
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
 		Limit: s.cfg.ClaimBatch,
 		Node:  s.cfg.NodeID,
 		Decide: func(job *Job, active int) ClaimDecision {
-			return s.decide(job, active, now)
+			return s.decide(job, active, now, &tasks)
 		},
 	})
 	if err != nil {
@@ -111,26 +112,23 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	if len(claims) == 0 {
 		return 0, false, err
 	}
-	batch := map[*executor][]*work{}
+	var batch submitBatch
 	for _, c := range claims {
 		for _, r := range c.Runs {
 			if w := s.afterClaim(c.Job, r, now); w != nil {
-				e := s.executorFor(w.job)
-				batch[e] = append(batch[e], w)
+				batch.add(s, w)
 			}
 		}
 		if c.Finished {
 			s.emit(Event{Type: EventJobRemoved, JobID: c.Job.ID})
 		}
 	}
-	for e, ws := range batch {
-		e.submitAll(ws)
-	}
+	batch.submit()
 	return len(claims), len(claims) >= s.cfg.ClaimBatch, err
 }
 
 // decide applies the catch-up rule and max_instances to one due job.
-func (s *Scheduler) decide(job *Job, active int, now time.Time) ClaimDecision {
+func (s *Scheduler) decide(job *Job, active int, now time.Time, tasks *taskCache) ClaimDecision {
 	if job.NextRunTime.IsZero() {
 		// Written by another program without a next fire time: compute
 		// the first one, as adding the job would have.
@@ -140,9 +138,12 @@ func (s *Scheduler) decide(job *Job, active int, now time.Time) ClaimDecision {
 		}
 		return ClaimDecision{Finished: !ok, NextRunTime: next}
 	}
+	if d, ok := s.decideOne(job, active, now, tasks); ok {
+		return d
+	}
 	c := ComputeCatchUp(job.Trigger, job.Coalesce, job.MisfireGraceTime, job.NextRunTime, now)
 	var d ClaimDecision
-	_, registered := s.cfg.Tasks.Lookup(job.Task)
+	_, registered := tasks.lookup(s.cfg.Tasks, job.Task)
 	for _, t := range c.Missed {
 		d.Runs = append(d.Runs, s.newRun(job, t, RunMissed,
 			fmt.Sprintf("started %s late, more than misfire_grace_time %s", now.Sub(t), *job.MisfireGraceTime), now))
@@ -172,7 +173,13 @@ func (s *Scheduler) decide(job *Job, active int, now time.Time) ClaimDecision {
 }
 
 func (s *Scheduler) newRun(job *Job, at time.Time, status RunStatus, reason string, now time.Time) *Run {
-	return &Run{
+	r := new(Run)
+	s.initRun(r, job, at, status, reason, now)
+	return r
+}
+
+func (s *Scheduler) initRun(r *Run, job *Job, at time.Time, status RunStatus, reason string, now time.Time) {
+	*r = Run{
 		ID: s.newRunID(), JobID: job.ID, ScheduledAt: at, Attempt: 1,
 		Status: status, Reason: reason, Node: s.cfg.NodeID, CreatedAt: now,
 		Recoverable: job.Recovery == RecoveryRetry && status == RunSubmitted,
@@ -204,6 +211,9 @@ func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) *work {
 	// The claimed run is the store's: the worker changes its own copy.
 	w := &work{job: job, own: *r}
 	w.run = &w.own
+	if job.Trigger.Jitter() <= 0 {
+		return w
+	}
 	if at := s.jitter(w); at.After(now) {
 		s.delay(at, w)
 		return nil
