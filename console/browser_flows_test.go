@@ -130,6 +130,14 @@ func TestBrowserInvalidCron(t *testing.T) {
 	if jobs, _ := e.s.ListJobs(context.Background(), sundialJobs()); len(jobs) != 0 {
 		t.Errorf("invalid args created %d jobs", len(jobs))
 	}
+	// In the JSON editor, an error deep in an "or" shows next to the JSON.
+	b.choose("#f-trigger-type", "json")
+	b.typeInto("#t-json", `{"type": "or", "triggers": [{"type": "cron", "hour": "9"}, {"type": "cron", "hour": "30"}]}`)
+	b.waitFor("the child's error at the JSON", `!document.getElementById('err-t-json').hidden`)
+	if got := b.text("#err-t-json"); !strings.Contains(got, "triggers[1].hour") || !strings.Contains(got, "out of range") {
+		t.Errorf("JSON trigger error %q", got)
+	}
+	b.screenshot("json-error")
 }
 
 // Run now: the operator starts a run from the jobs page and follows it to

@@ -396,3 +396,33 @@ func TestAuditPage(t *testing.T) {
 		t.Error("the actor filter does not filter")
 	}
 }
+
+// Ids with characters that mean something in a URL still link to their
+// job, and and/or triggers open in the form's JSON editor.
+func TestOddIdsAndJSONTriggers(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	const id = "weird id?#%"
+	e.addJob(id, "Weird", taskEcho, `{"type": "cron", "hour": "7"}`)
+	e.addJob("combo", "Combo", taskEcho, `{"type": "or", "triggers": [{"type": "cron", "hour": "9"}, {"type": "cron", "hour": "17"}]}`)
+	c := e.client()
+	c.login("operator")
+	_, body := c.get("/jobs")
+	href := "/jobs/" + url.PathEscape(id)
+	if !strings.Contains(body, `href="`+href+`"`) {
+		t.Errorf("jobs page lacks a link to %s", href)
+	}
+	for _, p := range []string{href, href + "/edit"} {
+		if res, body := c.get(p); res.StatusCode != 200 || !strings.Contains(body, "Weird") {
+			t.Errorf("GET %s: %d", p, res.StatusCode)
+		}
+	}
+	_, body = c.get("/jobs/combo/edit")
+	if !strings.Contains(body, `<option value="json" selected>`) || !strings.Contains(body, `<div class="builder" data-builder="json">`) ||
+		!strings.Contains(body, "&#34;triggers&#34;") {
+		t.Error("an or trigger does not open in the JSON editor")
+	}
+	if !strings.Contains(body, `data-etag="&#34;`) {
+		t.Error("the edit form lacks the job's ETag for If-Match")
+	}
+}

@@ -224,6 +224,11 @@
       const input = fieldElement(field);
       const slot = input ? document.getElementById('err-' + input.id) : null;
       if (slot) {
+        // Shown at an enclosing field (the JSON of an "or"): keep the path.
+        const at = input.dataset.field;
+        if (field && at !== field && field.indexOf(at) === 0 && at !== 'trigger.every') {
+          message = field.slice(at.length).replace(/^\./, '') + ': ' + message;
+        }
         slot.textContent = message;
         slot.hidden = false;
         input.setAttribute('aria-invalid', 'true');
