@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -112,16 +111,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusBadRequest, "login.html", "Sign in", "", page)
 		return
 	}
-	// Auth checks an Authorization header: hand it the form's credentials
-	// as HTTP Basic on a copy of the request, from the same address, so the
-	// same throttling applies.
-	cr := r.Clone(r.Context())
-	cr.Header = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+password))}}
-	id, err := auth.Authenticate(cr)
+	id, err := auth.Login(r, name, password)
 	if err != nil {
 		status := http.StatusUnauthorized
 		page.Error = "Wrong name or password."
-		if throttled(err) {
+		if errors.Is(err, server.ErrThrottled) {
 			status = http.StatusTooManyRequests
 			page.Error = "Too many failed sign-ins from your address: " + err.Error() + "."
 		}
@@ -133,13 +127,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, c.cookie(sess.ID, 0))
 	c.log.Info("console sign-in", "name", id.Name, "role", id.Role.String(), "remote", r.RemoteAddr)
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
-}
-
-// throttled reports whether Authenticate refused a request because its
-// address failed too often. The server does not export that error's type
-// yet, so its text is the only sign.
-func throttled(err error) bool {
-	return strings.HasPrefix(err.Error(), "too many failed attempts")
 }
 
 // logout ends the session. It is a POST that must carry the session's

@@ -162,8 +162,15 @@ var (
 	errBadCredentials = errors.New("wrong credentials")
 )
 
+// ErrThrottled matches the error of a sign-in refused because its address
+// failed too often: errors.Is(err, server.ErrThrottled).
+var ErrThrottled = errors.New("too many failed attempts")
+
 // throttledError says the client's address failed too often.
 type throttledError struct{ retryAfter time.Duration }
+
+// Is makes a throttledError match ErrThrottled.
+func (e *throttledError) Is(target error) bool { return target == ErrThrottled }
 
 func (e *throttledError) Error() string {
 	return fmt.Sprintf("too many failed attempts from this address; retry in %s", e.retryAfter.Round(time.Second))
@@ -180,6 +187,22 @@ func (a *Auth) Authenticate(r *http.Request) (Identity, error) {
 		return Identity{}, &throttledError{retryAfter: wait}
 	}
 	id, ok := a.check(header)
+	if !ok {
+		a.fail(client)
+		return Identity{}, errBadCredentials
+	}
+	a.succeed(client)
+	return id, nil
+}
+
+// Login checks a name and password (the console's sign-in form), with the
+// same throttling of failing addresses as Authenticate.
+func (a *Auth) Login(r *http.Request, name, password string) (Identity, error) {
+	client := clientIP(r)
+	if wait := a.blocked(client); wait > 0 {
+		return Identity{}, &throttledError{retryAfter: wait}
+	}
+	id, ok := a.checkBasic(name, password, true)
 	if !ok {
 		a.fail(client)
 		return Identity{}, errBadCredentials

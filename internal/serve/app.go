@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sundial-scheduler/sundial"
+	"github.com/sundial-scheduler/sundial/console"
 	"github.com/sundial-scheduler/sundial/metrics"
 	"github.com/sundial-scheduler/sundial/server"
 	"github.com/sundial-scheduler/sundial/store/storeurl"
@@ -155,6 +156,17 @@ func New(ctx context.Context, cfg *Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Server = srv
+	con, err := console.New(console.Options{Scheduler: s, Server: srv, Secure: cfg.TLS.CertFile != "", Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	// The APIs, health checks and metrics go to the server; every other
+	// path is the console's.
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", cfg.API.Prefix, cfg.API.Prefix + "/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, srv)
+	}
+	mux.Handle("/", con)
 	if err := a.addDeclared(ctx); err != nil {
 		return nil, err
 	}
@@ -175,7 +187,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (*App, error) {
 	}
 	a.url = scheme + "://" + ln.Addr().String()
 	a.http = &http.Server{
-		Handler:           srv,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

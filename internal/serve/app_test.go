@@ -153,3 +153,28 @@ func TestServeRefusesPublicWithoutAuth(t *testing.T) {
 	_ = app.ln.Close()
 	_ = app.store.Close()
 }
+
+func TestServeMountsTheConsole(t *testing.T) {
+	t.Parallel()
+	cfg := &Config{Listen: "127.0.0.1:0", Store: "memory://"}
+	app, _ := started(t, cfg, Options{})
+	res, err := http.Get(app.URL() + "/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") || !strings.Contains(string(body), "Jobs") {
+		t.Fatalf("GET /jobs: %d %v\n%.300s", res.StatusCode, res.Header, body)
+	}
+	// The APIs stay the server's.
+	var state map[string]any
+	if code := get(t, app.URL()+"/api/v1/scheduler", &state); code != 200 || state["state"] != "running" {
+		t.Fatalf("API beside the console: %d %v", code, state)
+	}
+	var jobs []any
+	if code := get(t, app.URL()+"/scheduler/jobs", &jobs); code != 200 {
+		t.Fatalf("compatible API beside the console: %d", code)
+	}
+}
