@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -40,5 +41,29 @@ func TestRunIndexDoesNotLeak(t *testing.T) {
 	// unused record 0.
 	if n := len(s.hist.recs); n > 12 {
 		t.Fatalf("the run slab grew to %d records for 10 kept runs", n)
+	}
+}
+
+// setRun copies the fields a run update may change by name: a field added
+// to sundial.Run must be added there (or to the fields an update keeps).
+func TestSetRunKnowsEveryField(t *testing.T) {
+	t.Parallel()
+	if n := reflect.TypeFor[sundial.Run]().NumField(); n != 16 {
+		t.Fatalf("sundial.Run has %d fields, setRun was written for 16: update it", n)
+	}
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := sundial.Run{ID: "r", JobID: "j", Seq: 3, ScheduledAt: at, Attempt: 1, Status: sundial.RunRunning,
+		Node: "n", Manual: true, CreatedAt: at, StartedAt: at}
+	upd := sundial.Run{ID: "r", JobID: "x", Seq: 9, ScheduledAt: at.Add(time.Hour), Attempt: 2,
+		Status: sundial.RunFailed, Reason: "why", Coalesced: 2, Node: "m", Recoverable: true,
+		CreatedAt: at.Add(time.Hour), StartedAt: at.Add(time.Second), FinishedAt: at.Add(2 * time.Second),
+		Output: "out", Error: "err"}
+	got := old
+	setRun(&got, &upd)
+	want := upd
+	want.JobID, want.Seq, want.ScheduledAt, want.Attempt = old.JobID, old.Seq, old.ScheduledAt, old.Attempt
+	want.Node, want.Manual, want.CreatedAt = old.Node, old.Manual, old.CreatedAt
+	if got != want {
+		t.Errorf("setRun gave\n%+v\nwant\n%+v", got, want)
 	}
 }

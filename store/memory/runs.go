@@ -58,14 +58,38 @@ func (s *Store) updateRun(run *sundial.Run, live *leaseCache) error {
 	if old.Status.Finished() || old.Node != run.Node || !live.live(old.Node) {
 		return sundial.ErrLeaseLost
 	}
-	next := *run
-	next.JobID, next.ScheduledAt, next.Attempt = old.JobID, old.ScheduledAt, old.Attempt
-	next.Node, next.Manual, next.Seq, next.CreatedAt = old.Node, old.Manual, old.Seq, old.CreatedAt
-	*old = next
-	if next.Status.Finished() {
+	setRun(old, run)
+	if run.Status.Finished() {
 		s.finishRun(i)
 	}
 	return nil
+}
+
+// setRun copies the fields an update may change (every field but ID,
+// JobID, ScheduledAt, Attempt, Node, Manual, Seq and CreatedAt) from run
+// into the stored one, which has run's ID. Equal values are not written: most updates change a
+// status and a time, and each pointer written costs a write barrier while
+// the collector runs.
+func setRun(old, run *sundial.Run) {
+	if old.Status != run.Status {
+		old.Status = run.Status
+	}
+	if old.Reason != run.Reason {
+		old.Reason = run.Reason
+	}
+	old.Coalesced, old.Recoverable = run.Coalesced, run.Recoverable
+	if old.StartedAt != run.StartedAt {
+		old.StartedAt = run.StartedAt
+	}
+	if old.FinishedAt != run.FinishedAt {
+		old.FinishedAt = run.FinishedAt
+	}
+	if old.Output != run.Output {
+		old.Output = run.Output
+	}
+	if old.Error != run.Error {
+		old.Error = run.Error
+	}
 }
 
 // RunGet returns a copy of a run.
