@@ -27,8 +27,9 @@ type work struct {
 	run *Run
 	own Run // the run's storage when the work holds its own copy
 
-	handler Handler // set when the run starts
-	endJob  bool    // the handler ended the job's schedule
+	handler Handler    // set when the run starts
+	endJob  bool       // the handler ended the job's schedule
+	rc      RunContext // the handler's, when the run starts
 }
 
 // maxTake bounds how many queued runs one worker takes at once. A run
