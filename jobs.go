@@ -79,7 +79,7 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	if job.Trigger == nil {
 		return nil, bad("trigger", "is required")
 	}
-	job.Trigger = trigger.Anchor(job.Trigger, now)
+	job.Trigger = trigger.Anchor(job.Trigger, anchorTime(now))
 	switch {
 	case spec.Paused:
 		job.Paused = true
@@ -205,7 +205,7 @@ func (s *Scheduler) ModifyJob(ctx context.Context, id string, ch JobChanges) (*J
 			return err
 		}
 		if ch.Trigger != nil {
-			t := trigger.Anchor(ch.Trigger, now)
+			t := trigger.Anchor(ch.Trigger, anchorTime(now))
 			next, ok := t.First(now)
 			if !ok && !job.Paused && ch.NextRunTime == nil {
 				return &JobError{JobID: id, Field: "trigger", Reason: "has no fire time left after " + trigger.FormatTime(now)}
@@ -322,7 +322,7 @@ func (s *Scheduler) RescheduleJob(ctx context.Context, id string, t trigger.Trig
 		return nil, &JobError{JobID: id, Field: "trigger", Reason: "is required"}
 	}
 	return s.updateJob(ctx, id, EventJobModified, func(job *Job, now time.Time) error {
-		t := trigger.Anchor(t, now)
+		t := trigger.Anchor(t, anchorTime(now))
 		next, ok := t.First(now)
 		if !ok {
 			return &JobError{JobID: id, Field: "trigger", Reason: "has no fire time left after " + trigger.FormatTime(now)}
@@ -471,3 +471,9 @@ func (s *Scheduler) ListRuns(ctx context.Context, p RunListParams) ([]*Run, erro
 	}
 	return all, nil
 }
+
+// anchorTime is the moment an interval without a start date counts from:
+// now, to the whole second, so its fire times read as whole seconds
+// ("every 5 minutes from 17:36:00"). Periods are whole seconds, so the first
+// fire is still after now.
+func anchorTime(now time.Time) time.Time { return now.Truncate(time.Second) }

@@ -335,3 +335,22 @@ func TestAddRefusesAJobThatCouldOnlyBeMissed(t *testing.T) {
 		t.Fatalf("paused: %v", err)
 	}
 }
+
+func TestIntervalAnchorsOnWholeSeconds(t *testing.T) {
+	t.Parallel()
+	s, err := sundial.New(sundial.Config{Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	job, err := s.AddJob(t.Context(), sundial.JobSpec{Task: sundial.NoopTask, Trigger: trigger.MustParse(`{"type": "interval", "seconds": 1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.NextRunTime.Nanosecond() != 0 || !job.NextRunTime.After(before) {
+		t.Fatalf("first fire %s: want a whole second after %s", job.NextRunTime, before)
+	}
+	if d := job.Trigger.Describe(); strings.Contains(d, ".") {
+		t.Fatalf("description with a fraction of a second: %s", d)
+	}
+}
