@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/sundial-scheduler/sundial"
 
 	"github.com/sundial-scheduler/sundial/internal/serve"
 )
@@ -89,7 +92,18 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	app, err := serve.New(ctx, cfg, serve.Options{Version: buildVersion(), Stderr: stderr})
+	opts := serve.Options{Version: buildVersion(), Stderr: stderr}
+	if v := os.Getenv("SUNDIAL_TEST_CLOCK_OFFSET"); v != "" {
+		// Test-only: the chaos tests run one node with a skewed clock to
+		// show that leases and claims do not depend on nodes' clocks.
+		off, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("SUNDIAL_TEST_CLOCK_OFFSET: %w", err)
+		}
+		opts.Clock = sundial.ClockFunc(func() time.Time { return time.Now().Add(off) })
+		fmt.Fprintf(stderr, "sundial: test clock offset %s in effect\n", off)
+	}
+	app, err := serve.New(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
