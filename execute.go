@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 const maxOutput = 64 << 10
@@ -18,8 +19,9 @@ func (s *Scheduler) executeBatch(ws []*work) {
 	ctx := context.Background()
 	now := s.clock.Now()
 	ready := ws[:0]
+	var tasks taskCache
 	for _, w := range ws {
-		h, ok := s.cfg.Tasks.Lookup(w.job.Task)
+		h, ok := tasks.lookup(s.cfg.Tasks, w.job.Task)
 		if !ok {
 			s.finish(ctx, w, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", w.job.Task, s.cfg.NodeID), "", nil)
 			continue
@@ -29,8 +31,11 @@ func (s *Scheduler) executeBatch(ws []*work) {
 		ready = append(ready, w)
 	}
 	started := s.record(ctx, ready, true)
+	// One clock read between two handlers: the end of one is the start
+	// of the next.
+	t := s.clock.Now()
 	for _, w := range started {
-		s.runHandler(w)
+		t = s.runHandler(w, t)
 	}
 	s.record(ctx, started, false)
 	for _, w := range started {
@@ -47,9 +52,9 @@ func (s *Scheduler) executeBatch(ws []*work) {
 	}
 }
 
-// runHandler runs one started run's handler and sets its outcome on the
-// run (recorded by the caller).
-func (s *Scheduler) runHandler(w *work) {
+// runHandler runs one started run's handler from start, sets its outcome
+// on the run (recorded by the caller) and returns when it finished.
+func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 	job, run := w.job, w.run
 	runCtx := s.runCtx // cancelled when a shutdown stops waiting
 	if job.Timeout > 0 {
@@ -57,7 +62,7 @@ func (s *Scheduler) runHandler(w *work) {
 		runCtx, cancel = context.WithTimeout(runCtx, job.Timeout)
 		defer cancel()
 	}
-	run.StartedAt = s.clock.Now()
+	run.StartedAt = start
 	// The context lives in the work: one allocation per fire fewer. The
 	// work is never reused, so a handler may keep rc.
 	rc := &w.rc
@@ -82,6 +87,7 @@ func (s *Scheduler) runHandler(w *work) {
 		run.Error = err.Error()
 	}
 	w.endJob = endJob
+	return run.FinishedAt
 }
 
 // record writes the runs' current state to their stores, one write per
