@@ -39,14 +39,14 @@ type Proxy struct {
 	target string
 	ln     net.Listener
 
-	mu        sync.Mutex
-	latency   time.Duration
-	open      chan struct{} // closed while traffic flows; replaced by Blackhole(true)
-	links     map[*link]struct{}
-	closed    bool
-	closedCh  chan struct{}
-	wg        sync.WaitGroup
-	dialer    net.Dialer
+	mu       sync.Mutex
+	latency  time.Duration
+	open     chan struct{} // closed while traffic flows; replaced by Blackhole(true)
+	links    map[*link]struct{}
+	closed   bool
+	closedCh chan struct{}
+	wg       sync.WaitGroup
+	dialer   net.Dialer
 }
 
 // link is one proxied connection: the client's side and the target's.
