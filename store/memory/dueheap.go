@@ -23,10 +23,11 @@ func (h *dueHeap) len() int { return len(h.s) }
 // top returns the entry due first; the heap must not be empty.
 func (h *dueHeap) top() *entry { return h.s[0].e }
 
-func (h *dueHeap) push(e *entry) {
-	h.s = append(h.s, slot{key: e.key, order: e.order, e: e})
-	e.index = len(h.s) - 1
-	h.up(e.index)
+// push adds e, due at key.
+func (h *dueHeap) push(e *entry, key int64) {
+	h.s = append(h.s, slot{key: key, order: e.order, e: e})
+	e.index = int32(len(h.s) - 1)
+	h.up(len(h.s) - 1)
 }
 
 // remove takes the entry at position i out of the heap.
@@ -35,7 +36,7 @@ func (h *dueHeap) remove(i int) {
 	h.s[i].e.index = -1
 	if i != last {
 		h.s[i] = h.s[last]
-		h.s[i].e.index = i
+		h.s[i].e.index = int32(i)
 	}
 	h.s[last] = slot{}
 	h.s = h.s[:last]
@@ -44,9 +45,9 @@ func (h *dueHeap) remove(i int) {
 	}
 }
 
-// fix restores the order after the key of the entry at position i changed.
-func (h *dueHeap) fix(i int) {
-	h.s[i].key = h.s[i].e.key
+// fix gives the entry at position i a new key and restores the order.
+func (h *dueHeap) fix(i int, key int64) {
+	h.s[i].key = key
 	h.fixAt(i)
 }
 
@@ -64,11 +65,11 @@ func (h *dueHeap) up(i int) {
 			break
 		}
 		h.s[i] = h.s[p]
-		h.s[i].e.index = i
+		h.s[i].e.index = int32(i)
 		i = p
 	}
 	h.s[i] = x
-	x.e.index = i
+	x.e.index = int32(i)
 }
 
 // down sifts position i toward the leaves and reports whether it moved.
@@ -91,10 +92,10 @@ func (h *dueHeap) down(i0 int) bool {
 			break
 		}
 		h.s[i] = h.s[m]
-		h.s[i].e.index = i
+		h.s[i].e.index = int32(i)
 		i = m
 	}
 	h.s[i] = x
-	x.e.index = i
+	x.e.index = int32(i)
 	return i > i0
 }

@@ -26,7 +26,7 @@ type link struct{ prev, next handle }
 
 type list struct {
 	head, tail handle
-	n          int
+	n          int32
 }
 
 type runRec struct {
@@ -50,7 +50,7 @@ type history struct {
 type jobRuns struct {
 	runs   list // onJob
 	done   list // onDone
-	active int  // unfinished runs
+	active int32 // unfinished runs
 }
 
 func newHistory() history {
@@ -139,10 +139,10 @@ func (s *Store) retire(i handle) {
 	jr := &h.recs[i].job.hist
 	h.pushBack(&h.finished, onState, i)
 	h.pushBack(&jr.done, onDone, i)
-	for jr.done.n > s.opts.RunsPerJob {
+	for int(jr.done.n) > s.opts.RunsPerJob {
 		s.evict(jr.done.head)
 	}
-	for h.finished.n > s.opts.MaxRuns {
+	for int(h.finished.n) > s.opts.MaxRuns {
 		s.evict(h.finished.head)
 	}
 }

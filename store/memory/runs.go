@@ -19,7 +19,7 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) er
 		return fmt.Errorf("run %s: %w", run.ID, sundial.ErrDuplicateRun)
 	}
 	if e := s.names[run.JobID]; e != nil {
-		if maxActive > 0 && e.hist.active >= maxActive {
+		if maxActive > 0 && int(e.hist.active) >= maxActive {
 			return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, e.hist.active, sundial.ErrMaxInstances)
 		}
 		for i := e.hist.runs.head; i != 0; i = h.recs[i].link[onJob].next {
