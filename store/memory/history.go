@@ -48,8 +48,8 @@ type history struct {
 
 // jobRuns is one job id's part of the history. Runs outlive their job.
 type jobRuns struct {
-	runs   list // onJob
-	done   list // onDone
+	runs   list  // onJob
+	done   list  // onDone
 	active int32 // unfinished runs
 }
 
