@@ -163,9 +163,10 @@ func (s *Store) dropJob(e *entry) {
 }
 
 // forgetIfEmpty drops the entry of a job id that holds neither a job nor
-// runs.
+// runs. An entry is in names exactly while it holds one or the other, so
+// e is the entry of its id.
 func (s *Store) forgetIfEmpty(e *entry) {
-	if e.job == nil && e.hist.runs.n == 0 && s.names[e.id] == e {
+	if e.job == nil && e.hist.runs.n == 0 {
 		delete(s.names, e.id)
 	}
 }
