@@ -1,0 +1,97 @@
+package chaos_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sundial-scheduler/sundial/internal/chaos"
+)
+
+// bin is the sundial binary every node runs, built once by TestMain.
+var bin *chaos.Binary
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "sundial-chaos-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	began := time.Now()
+	bin, err = chaos.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	if testing.Verbose() {
+		fmt.Printf("chaos: built %s in %s (store_timeout key known: %v)\n", bin.Path, time.Since(began).Round(time.Millisecond), bin.StoreTimeoutKey)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// setup makes a cluster of opts on backend, starts every node and checks
+// that the scenario is not run in -short mode.
+func setup(t *testing.T, backend string, opts chaos.Options) *chaos.Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("chaos scenarios run real server processes for tens of seconds")
+	}
+	opts.Backend = backend
+	c := chaos.NewCluster(t, bin, opts)
+	c.Start()
+	return c
+}
+
+// addJobs creates the jobs and fails the test if that took so long that
+// their first fire time passed.
+func addJobs(t *testing.T, c *chaos.Cluster, jobs []chaos.JobDef) {
+	t.Helper()
+	began := time.Now()
+	c.AddJobs(jobs)
+	first := jobs[0].Start
+	for _, j := range jobs {
+		if j.Start.Before(first) {
+			first = j.Start
+		}
+	}
+	if time.Now().After(first) {
+		t.Fatalf("creating %d jobs took %s, past their first fire time %s: the machine is too loaded for this scenario",
+			len(jobs), time.Since(began).Round(time.Millisecond), first.Format(time.RFC3339Nano))
+	}
+}
+
+// report starts a scenario's report.
+func report(c *chaos.Cluster, scenario string, window time.Duration) *chaos.Report {
+	return &chaos.Report{Scenario: scenario, Backend: c.Opts.Backend, Nodes: len(c.Nodes), Jobs: len(c.Jobs), Window: window}
+}
+
+// check runs the checker over the window [from, to) with the cluster's
+// jobs, the sink's deliveries and the run records.
+func check(c *chaos.Cluster, from, to time.Time, allowInterrupted bool) *chaos.Result {
+	runs := c.Runs(time.Time{}, time.Time{})
+	return chaos.Check(chaos.Input{
+		Jobs: c.Jobs, From: from, To: to, Deliveries: c.Sink.Deliveries(), Runs: runs,
+		AllowInterrupted: allowInterrupted,
+	})
+}
+
+// noteShare reports the largest share of fires per node, failing the
+// report over 60% only when SUNDIAL_CHAOS_ASSERT_SHARE=1.
+func noteShare(rp *chaos.Report) {
+	node, share := rp.Result.MaxShare()
+	if share <= 0.6 {
+		return
+	}
+	msg := fmt.Sprintf("node %s took %.0f%% of the fires (target: no node above 60%%)", node, 100*share)
+	if chaos.AssertShare() {
+		rp.Fail("%s", msg)
+	} else {
+		rp.Note("%s; reported only (SUNDIAL_CHAOS_ASSERT_SHARE=1 asserts it)", msg)
+	}
+}

@@ -1,0 +1,41 @@
+package chaos
+
+import (
+	"os"
+	"testing"
+)
+
+// Long reports whether the long form runs (SUNDIAL_CHAOS=long): every
+// scenario on every backend at full size.
+func Long() bool { return os.Getenv("SUNDIAL_CHAOS") == "long" }
+
+// Size picks the short or the long form's value.
+func Size[T any](short, long T) T {
+	if Long() {
+		return long
+	}
+	return short
+}
+
+// BackendsFor are the backends a scenario runs on: all of them in the
+// long form; in the short form one, the index-th of the rotation.
+func BackendsFor(index int) []string {
+	if Long() {
+		return Backends
+	}
+	return []string{Backends[index%len(Backends)]}
+}
+
+// AssertShare reports whether the fair share of fires per node is an
+// assertion (SUNDIAL_CHAOS_ASSERT_SHARE=1) rather than a reported number.
+func AssertShare() bool { return os.Getenv("SUNDIAL_CHAOS_ASSERT_SHARE") == "1" }
+
+// KnownGap skips a scenario that fails on a known gap of the scheduler,
+// unless SUNDIAL_CHAOS_KNOWN_GAPS=1 (or the long form) asks to run it.
+func KnownGap(t *testing.T, gap string) {
+	t.Helper()
+	if os.Getenv("SUNDIAL_CHAOS_KNOWN_GAPS") == "1" || Long() {
+		return
+	}
+	t.Skipf("known scheduler gap, skipped unless SUNDIAL_CHAOS_KNOWN_GAPS=1: %s", gap)
+}
