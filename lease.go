@@ -18,7 +18,8 @@ func (s *Scheduler) nodeInfo() *Node {
 }
 
 // heartbeat renews this node's lease in every store, each call bounded by
-// a third of the lease so a slow store cannot stall the others.
+// a third of the lease so a slow store cannot stall the others, then counts
+// the live nodes of the default store.
 func (s *Scheduler) heartbeat(ctx context.Context) {
 	for _, name := range s.storeNames {
 		hctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
@@ -28,6 +29,48 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 			s.log.Warn("renew node lease", "store", name, "node", s.cfg.NodeID, "err", err)
 		}
 	}
+	s.countPeers(ctx)
+}
+
+// countPeers records how many nodes hold a live lease in the default
+// store, this one included, judged by the store's clock (the lease ends
+// it reports are compared with this node's own heartbeat time).
+func (s *Scheduler) countPeers(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
+	nodes, err := s.store.NodeList(lctx, 0)
+	cancel()
+	if err != nil {
+		return
+	}
+	var self *Node
+	for _, n := range nodes {
+		if n.ID == s.cfg.NodeID {
+			self = n
+		}
+	}
+	if self == nil {
+		return
+	}
+	live := int32(0)
+	for _, n := range nodes {
+		if n.LeaseUntil.After(self.HeartbeatAt) {
+			live++
+		}
+	}
+	s.peers.Store(max(live, 1))
+}
+
+// claimLimit is how many due jobs one claim takes. Alone on its store a
+// node takes a whole ClaimBatch. With other live nodes it takes small
+// batches and comes back for more, so nodes that wake at the same fire
+// time interleave their claims and share the fires instead of the first
+// one taking them all.
+func (s *Scheduler) claimLimit() int {
+	n := int(s.peers.Load())
+	if n <= 1 {
+		return s.cfg.ClaimBatch
+	}
+	return min(s.cfg.ClaimBatch, max(16, s.cfg.ClaimBatch/(8*n)))
 }
 
 // maintain keeps the node's lease, takes over the runs of lost nodes and

@@ -96,9 +96,10 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	var tasks taskCache
+	limit := s.claimLimit()
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
-		Limit: s.cfg.ClaimBatch,
+		Limit: limit,
 		Node:  s.cfg.NodeID,
 		Decide: func(job *Job, active int) ClaimDecision {
 			return s.decide(job, active, now, &tasks)
@@ -124,7 +125,7 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 		}
 	}
 	batch.submit()
-	return len(claims), len(claims) >= s.cfg.ClaimBatch, err
+	return len(claims), len(claims) >= limit, err
 }
 
 // decide applies the catch-up rule and max_instances to one due job.

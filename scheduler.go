@@ -59,6 +59,10 @@ type Scheduler struct {
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
 
+	// peers counts the live nodes on the default store, this one
+	// included (from the last heartbeat); it sizes claims.
+	peers atomic.Int32
+
 	runPrefix string
 	runSeq    atomic.Uint64
 	rndMu     sync.Mutex
