@@ -57,8 +57,6 @@ func newHistory() history {
 	return history{recs: make([]runRec, 1), ids: map[string]handle{}}
 }
 
-func (h *history) rec(i handle) *runRec { return &h.recs[i] }
-
 func (h *history) alloc() handle {
 	if i := h.free; i != 0 {
 		h.free = h.recs[i].link[onAll].next
