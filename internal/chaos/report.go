@@ -51,7 +51,7 @@ func (rp *Report) Verdict() string {
 func (rp *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chaos report: %s on %s — %s\n", rp.Scenario, rp.Backend, rp.Verdict())
-	fmt.Fprintf(&b, "  %d nodes, %d jobs, window %s\n", rp.Nodes, rp.Jobs, rp.Window)
+	fmt.Fprintf(&b, "  %d nodes, %d jobs, window %s\n", rp.Nodes, rp.Jobs, rp.Window.Round(time.Millisecond))
 	if r := rp.Result; r != nil {
 		fmt.Fprintf(&b, "  fires expected %d, delivered %d, duplicates %d (store %d), misses %d, misfire-rule breaks %d, early %d, overlaps %d\n",
 			r.Expected, r.Delivered, r.Duplicates, r.StoreDuplicates, r.Misses, r.RuleBreaks, r.Early, r.Overlaps)
@@ -114,7 +114,7 @@ func (rp *Report) Row() string {
 		sh = fmt.Sprintf("%s %.0f%%", node, 100*share)
 	}
 	return fmt.Sprintf("| %s | %s | %d | %d | %s | %d | %d | %d | %d | %d | %d | %d | %d | %s / %s / %s | %s | %s |",
-		rp.Scenario, rp.Backend, rp.Nodes, rp.Jobs, rp.Window, r.Expected, r.Delivered, r.Duplicates, r.StoreDuplicates,
+		rp.Scenario, rp.Backend, rp.Nodes, rp.Jobs, rp.Window.Round(time.Second), r.Expected, r.Delivered, r.Duplicates, r.StoreDuplicates,
 		r.Misses, r.RuleBreaks, r.Early, r.Overlaps, round(r.Lateness.P50), round(r.Lateness.P99), round(r.Lateness.Max), sh, rp.Verdict())
 }
 

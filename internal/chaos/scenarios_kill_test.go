@@ -1,0 +1,74 @@
+package chaos_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sundial-scheduler/sundial/internal/chaos"
+)
+
+// TestChaosKill: the node that ran the most fires is killed with SIGKILL.
+// Nothing runs twice; the fires it had claimed are taken over once its
+// lease expires (within lease + poll + 1 s), and every other fire stays
+// within a second.
+func TestChaosKill(t *testing.T) {
+	for _, b := range chaos.BackendsFor(1) {
+		t.Run(b, func(t *testing.T) { killBusiest(t, b) })
+	}
+}
+
+func killBusiest(t *testing.T, backend string) {
+	n := chaos.Size(60, 200)
+	window := chaos.Size(15*time.Second, 60*time.Second)
+	killAfter := chaos.Size(5*time.Second, 20*time.Second)
+	c := setup(t, backend, chaos.Options{})
+	start := chaos.StartAt(2*time.Second + time.Duration(n)*15*time.Millisecond)
+	jobs := chaos.Every("kill", n, time.Second, start, nil)
+	// Long jobs, so that the killed node dies in the middle of some runs.
+	jobs = append(jobs, chaos.Every("kill-long", n/10, 2*time.Second, start, func(j *chaos.JobDef) { j.Hold = 1500 * time.Millisecond })...)
+	addJobs(t, c, jobs)
+	end := start.Add(window)
+
+	chaos.Until(start.Add(killAfter - 500*time.Millisecond))
+	victim := c.Busiest(start, time.Now())
+	// Just after a whole second: the victim has claimed that second's
+	// fires and is starting them.
+	chaos.Until(start.Add(killAfter + 5*time.Millisecond))
+	killedAt := time.Now()
+	if err := victim.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	chaos.Until(end)
+	c.Settle()
+
+	rp := report(c, "kill -9 busiest", window)
+	rp.Note("killed %s at +%s", victim.ID, killedAt.Sub(start).Round(time.Millisecond))
+	rp.Result = check(c, start, end, true)
+	f := chaos.Failover(c.Sink.Deliveries(), start, end, killedAt, c.F(), time.Second)
+	rp.Note("fires late by more than 1s: %d, of them taken over from %s within the bound: %d (last %s after the kill; bound F+1s = %s)",
+		f.Late, victim.ID, f.TakenOver, f.LastArrival.Round(time.Millisecond), c.F()+time.Second)
+	if f.Count() > 0 {
+		rp.Fail("%d fires late beyond the failover allowance: %s", f.Count(), strings.Join(f.Violations, "; "))
+	}
+	taken := 0
+	for _, node := range c.Nodes {
+		if node != victim {
+			taken += chaos.CountLog(node.LogPath(), "run taken over from a lost node")
+		}
+	}
+	interrupted := 0
+	for _, r := range c.Runs(start, end) {
+		if r.Status == chaos.StatusInterrupted {
+			interrupted++
+			if r.Node != victim.ID {
+				rp.Fail("run %s of %s at %s interrupted on %s, which was not killed: %s", r.ID, r.JobID, r.ScheduledAt.Format(time.RFC3339Nano), r.Node, r.Reason)
+			}
+		}
+	}
+	rp.Note("runs taken over by the survivors: %d; runs of %s marked interrupted: %d", taken, victim.ID, interrupted)
+	if p99 := rp.Result.Lateness.P99; p99 >= time.Second {
+		rp.Fail("lateness p99 %s, want < 1s", p99.Round(time.Millisecond))
+	}
+	rp.Emit(t)
+}
