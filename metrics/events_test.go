@@ -24,9 +24,14 @@ func TestRunOutcomes(t *testing.T) {
 	e.addJob(t, sundial.JobSpec{ID: "ok", Task: "ok", Trigger: trigger.NewDate(now)})
 	e.addJob(t, sundial.JobSpec{ID: "fail", Task: "fail", Trigger: trigger.NewDate(now)})
 	e.addJob(t, sundial.JobSpec{ID: "slow", Task: "block", Trigger: trigger.NewDate(now), Timeout: time.Millisecond})
-	// An hour late with a grace of a second: missed.
+	// An hour late with a grace of a second: missed. (A schedule whose
+	// every fire would be missed is refused, so this one fires again.)
 	late := now.Add(-time.Hour)
-	e.addJob(t, sundial.JobSpec{ID: "late", Task: "ok", Trigger: trigger.NewDate(late), NextRunTime: late,
+	every2h, err := trigger.NewInterval(2*time.Hour, late, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addJob(t, sundial.JobSpec{ID: "late", Task: "ok", Trigger: every2h, NextRunTime: late,
 		MisfireGraceTime: sundial.Ptr(time.Second)})
 	// Three hourly fires due at once, not coalesced, one instance at a
 	// time: the first runs (until the shutdown), the others are skipped.
