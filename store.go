@@ -258,6 +258,15 @@ type RunReapParams struct {
 	Limit int
 }
 
+// RunReleaseParams are the arguments of Store.RunRelease.
+type RunReleaseParams struct {
+	// Node is the node giving its runs back; an empty Node releases
+	// nothing.
+	Node string
+	// RunIDs are the runs to release.
+	RunIDs []string
+}
+
 // RunReapResult lists what Store.RunReap did.
 type RunReapResult struct {
 	// Taken are runs now owned by the caller, status submitted, to be

@@ -194,3 +194,27 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 	}
 	return res, nil
 }
+
+// RunRelease gives back the listed runs that are still submitted and owned
+// by p.Node: they lose their owner, so the next reap takes them over.
+func (s *Store) RunRelease(_ context.Context, p sundial.RunReleaseParams) ([]string, error) {
+	if p.Node == "" || len(p.RunIDs) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, id := range p.RunIDs {
+		i, ok := s.hist.lookup(id)
+		if !ok {
+			continue
+		}
+		r := s.hist.recs[i].run
+		if r.Status != sundial.RunSubmitted || r.Node != p.Node {
+			continue
+		}
+		r.Node, r.StartedAt = "", time.Time{}
+		out = append(out, id)
+	}
+	return out, nil
+}
