@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -336,4 +337,45 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		return sundial.RunReapResult{}, fmt.Errorf("reap runs: %w", err)
 	}
 	return res, nil
+}
+
+// qRunRelease gives back the listed runs (a JSON array of ids) that are
+// still submitted and owned by the node.
+const qRunRelease = `UPDATE sundial_runs SET node = '', started_at = NULL
+	WHERE id IN (SELECT value FROM json_each(?)) AND node = ? AND status = 'submitted'
+	RETURNING id`
+
+// RunRelease gives back the listed runs that are still submitted and owned
+// by p.Node, in one write transaction: they lose their owner, so the next
+// reap of any node takes them over. No lease is needed. Other processes
+// notice at their next reap (no wake-up: Watch follows jobs only).
+func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]string, error) {
+	if p.Node == "" || len(p.RunIDs) == 0 {
+		return nil, nil
+	}
+	ids, err := json.Marshal(p.RunIDs)
+	if err != nil {
+		return nil, fmt.Errorf("release runs: %w", err)
+	}
+	var out []string
+	err = s.write(ctx, false, func(t *wtx) error {
+		out = out[:0]
+		rows, err := t.query(qRunRelease, string(ids), p.Node)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release runs of node %s: %w", p.Node, err)
+	}
+	return out, nil
 }
