@@ -438,3 +438,41 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 	}
 	return res, nil
 }
+
+// runReleaseSQL gives back the listed runs that are still submitted and
+// owned by $1. Row locks order it with a concurrent reap: a run the reap
+// locked first is checked again once the reap commits (and is no longer
+// $1's); one this update locked first is skipped by the reap.
+const runReleaseSQL = `UPDATE sundial_runs SET node = '', started_at = NULL
+	WHERE id = ANY($2::text[]) AND node = $1 AND status = 'submitted'
+	RETURNING id`
+
+// RunRelease gives back the listed runs that are still submitted and owned
+// by p.Node: they lose their owner, so the next reap of any node takes
+// them over. No lease is needed. When it released any, it notifies the
+// watch channel, so that other nodes reap at once.
+func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]string, error) {
+	if p.Node == "" || len(p.RunIDs) == 0 {
+		return nil, nil
+	}
+	var out []string
+	err := s.retry(ctx, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, runReleaseSQL, p.Node, p.RunIDs)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release runs of node %s: %w", p.Node, err)
+	}
+	if len(out) > 0 {
+		// A wake-up only: the release stands without it, and the others
+		// reap within their reap interval anyway.
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, watchChannel); err != nil {
+			s.log.Warn("sundial: notify other nodes of released runs", "err", err)
+		}
+	}
+	return out, nil
+}
