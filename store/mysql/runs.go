@@ -465,3 +465,63 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 	}
 	return res, nil
 }
+
+// releaseChunk bounds how many ids one statement of RunRelease lists.
+const releaseChunk = 500
+
+// RunRelease gives back the listed runs that are still submitted and owned
+// by p.Node, in one transaction: they lose their owner, so the next reap
+// of any node takes them over. No lease is needed. The runs are locked
+// first (FOR UPDATE), so that the ids returned are the ones updated: a run
+// a concurrent reap holds is read again once the reap commits (and is no
+// longer p.Node's), and one this transaction holds is skipped by the reap
+// (SKIP LOCKED). Other nodes notice at their next reap (no wake-up:
+// Watch polls the jobs' change counter only).
+func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]string, error) {
+	if p.Node == "" || len(p.RunIDs) == 0 {
+		return nil, nil
+	}
+	var out []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		for chunk := range slices.Chunk(p.RunIDs, releaseChunk) {
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, p.Node)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT id FROM sundial_runs WHERE node = ? AND status = 'submitted' AND id IN ("+
+				placeholders(len(chunk))+") FOR UPDATE", args...)
+			if err != nil {
+				return err
+			}
+			ids := []any{p.Node}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return err
+			}
+			if len(ids) == 1 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET node = '', started_at = NULL "+
+				"WHERE node = ? AND status = 'submitted' AND id IN ("+placeholders(len(ids)-1)+")", ids...); err != nil {
+				return err
+			}
+			for _, id := range ids[1:] {
+				out = append(out, id.(string))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release runs of node %s: %w", p.Node, err)
+	}
+	return out, nil
+}
