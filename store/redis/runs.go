@@ -270,3 +270,27 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 	}
 	return out, nil
 }
+
+// RunRelease gives back the listed runs that are still submitted and owned
+// by p.Node, in one script: they lose their owner and move to the index
+// of unowned runs, so the next reap of any node takes them over. No lease
+// is needed. When it released any, the script bumps the change counter and
+// publishes it, so that watching nodes reap at once.
+func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]string, error) {
+	if p.Node == "" || len(p.RunIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(p.RunIDs)+1)
+	args = append(args, p.Node)
+	for _, id := range p.RunIDs {
+		args = append(args, id)
+	}
+	res, err := s.write(ctx, scRunRelease, args...)
+	if err != nil {
+		return nil, fmt.Errorf("release runs of node %s: %w", p.Node, err)
+	}
+	if res[0] != "ok" {
+		return nil, fmt.Errorf("release runs of node %s: unexpected reply %q", p.Node, res)
+	}
+	return res[1:], nil
+}

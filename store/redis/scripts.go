@@ -39,6 +39,7 @@ var (
 	scRunInsert    = script("run_insert")
 	scRunUpdate    = script("run_update")
 	scRunReap      = script("run_reap")
+	scRunRelease   = script("run_release")
 	scRunPruneAge  = script("run_prune_age")
 	scRunPruneKeep = script("run_prune_keep")
 	scNodeHB       = script("node_heartbeat")
