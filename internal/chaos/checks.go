@@ -94,6 +94,8 @@ type Result struct {
 	Early      int // requests that arrived before their fire time
 	Overlaps   int // runs of a max_instances 1 job that overlapped
 	Lateness   Stats
+	// Latest are the latest deliveries of the window (up to 3).
+	Latest []string
 	// Share counts the window's executed runs by node.
 	Share map[string]int
 	// Violations are examples of everything above that is wrong, by kind.
@@ -272,6 +274,7 @@ func Check(in Input) *Result {
 		}
 	}
 	r.Lateness = statsOf(late)
+	r.Latest = latest(in.Deliveries, in.From, in.To, 3)
 
 	// Who ran the window's fires.
 	for _, rec := range in.Runs {
@@ -334,3 +337,19 @@ func stamp(t time.Time) string { return t.UTC().Format("15:04:05.000") }
 
 // clock formats an instant briefly.
 func clock(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+
+// latest describes the n latest deliveries of fires due in [from, to).
+func latest(ds []Delivery, from, to time.Time, n int) []string {
+	var in []Delivery
+	for _, d := range ds {
+		if d.Bad == "" && !d.Scheduled.Before(from) && d.Scheduled.Before(to) {
+			in = append(in, d)
+		}
+	}
+	sort.Slice(in, func(i, j int) bool { return in[i].Lateness() > in[j].Lateness() })
+	var out []string
+	for _, d := range in[:min(n, len(in))] {
+		out = append(out, fmt.Sprintf("%s fire %s arrived %s late (run %s)", d.JobID, stamp(d.Scheduled), round(d.Lateness()), d.RunID))
+	}
+	return out
+}

@@ -83,7 +83,7 @@ func (m *Monitor) probe(n *Node, interval time.Duration, path string) {
 			}
 			if err != nil || code != http.StatusOK {
 				m.notReady[n.ID]++
-				m.lastNotReady[n.ID] = now
+				m.lastNotReady[n.ID] = now.Add(took) // when the answer came
 				if m.firstNotReady[n.ID].IsZero() {
 					m.firstNotReady[n.ID] = now
 				}
@@ -121,8 +121,8 @@ func (m *Monitor) Judge(rp *Report, faultEnd time.Time, recoverBy time.Duration)
 			rp.Note("%s: /readyz never reported the fault (slowest answer %s)", id, m.maxReady[id].Round(time.Millisecond))
 			continue
 		}
-		rp.Note("%s: not ready in %d probes from %s to %s, ready again %s after the fault ended (slowest /readyz %s)",
-			id, m.notReady[id], clock(m.firstNotReady[id]), clock(last), last.Sub(faultEnd).Round(time.Millisecond), m.maxReady[id].Round(time.Millisecond))
+		rp.Note("%s: /readyz not ready in %d probes, answered from %s to %s (the fault ended at %s; slowest /readyz %s)",
+			id, m.notReady[id], clock(m.firstNotReady[id]), clock(last), clock(faultEnd), m.maxReady[id].Round(time.Millisecond))
 		if last.After(faultEnd.Add(recoverBy)) {
 			rp.Fail("%s: /readyz still failing %s after the fault ended (bound %s)", id, last.Sub(faultEnd).Round(time.Millisecond), recoverBy)
 		}

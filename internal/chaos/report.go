@@ -59,6 +59,9 @@ func (rp *Report) String() string {
 			fmt.Fprintf(&b, "  not delivered, as the rules allow: %s\n", countList(r.Allowed))
 		}
 		fmt.Fprintf(&b, "  lateness %s\n", r.Lateness)
+		if r.Lateness.Max > time.Second {
+			fmt.Fprintf(&b, "  latest: %s\n", strings.Join(r.Latest, "; "))
+		}
 		if len(r.Share) > 0 {
 			node, share := r.MaxShare()
 			fmt.Fprintf(&b, "  runs per node: %s (largest share %s %.0f%%)\n", countList(r.Share), node, 100*share)

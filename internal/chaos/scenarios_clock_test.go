@@ -22,6 +22,10 @@ func TestChaosClockSkew(t *testing.T) {
 }
 
 func clockSkew(t *testing.T, backend string, offset time.Duration) {
+	if offset > 0 {
+		chaos.KnownGap(t, "a node whose clock is ahead claims fires before they are due: due-ness is judged by the node's clock "+
+			"(JobClaimDue compares next_run_time with the node's now), so it runs them up to the offset early")
+	}
 	n := chaos.Size(30, 100)
 	window := chaos.Size(15*time.Second, 60*time.Second)
 	c := setup(t, backend, chaos.Options{Env: map[string][]string{"n3": {"SUNDIAL_TEST_CLOCK_OFFSET=" + offset.String()}}})
