@@ -136,7 +136,7 @@ func TestFailover(t *testing.T) {
 	lost := sec(10)
 	ds := []Delivery{
 		deliver("a", 5, 0.2, "ok"),
-		deliver("a", 10, 4, "taken"),  // due at the loss, taken over 4s later
+		deliver("a", 10, 4, "taken"),   // due at the loss, taken over 4s later
 		deliver("a", 11, 3.5, "taken"), // due in the bound
 		deliver("a", 20, 2, "late"),    // long after: too late
 		deliver("a", 10.5, 6, "slow"),  // around the loss but past the bound
