@@ -99,7 +99,23 @@ type Store interface {
 	// Recoverable false, StartedAt cleared; the caller executes it. Every
 	// other such run becomes interrupted (FinishedAt = p.Now) with a reason.
 	// p.Node must hold a live lease (ErrLeaseLost otherwise).
+	//
+	// A run that no node owns (Node == "", see RunRelease) counts as a run
+	// of a lost node: it is taken over.
 	RunReap(ctx context.Context, p RunReapParams) (RunReapResult, error)
+	// RunRelease hands back runs that p.Node claimed but will not start
+	// (it is shutting down): each listed run that is still submitted and
+	// owned by p.Node loses its owner (Node = "") and its StartedAt, one
+	// run atomically at a time, so that the next RunReap of any live node
+	// takes it over under the same id and attempt. Runs in another status,
+	// owned by another node or unknown are left alone and are not an
+	// error. It returns the ids it released, in no particular order.
+	//
+	// p.Node need not hold a live lease: a node shutting down after a stall
+	// may have lost it, and its runs are reapable then anyway. A backend
+	// that can notify other nodes (PostgreSQL NOTIFY, Redis publish)
+	// wakes their Watch channels when it released a run.
+	RunRelease(ctx context.Context, p RunReleaseParams) ([]string, error)
 
 	// NodeHeartbeat registers a node or renews its lease: the store sets
 	// HeartbeatAt to its own now and LeaseUntil to now + ttl, and writes

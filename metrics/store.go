@@ -28,6 +28,7 @@ const (
 	opRunList
 	opRunPrune
 	opRunReap
+	opRunRelease
 	opNodeHeartbeat
 	opNodeLeave
 	opNodeList
@@ -43,7 +44,7 @@ const (
 func (o op) String() string {
 	return [numOps]string{
 		"JobAdd", "JobGet", "JobList", "JobUpdate", "JobRemove", "JobRemoveAll", "JobNextFireTime", "JobClaimDue",
-		"RunInsert", "RunUpdate", "RunGet", "RunList", "RunPrune", "RunReap",
+		"RunInsert", "RunUpdate", "RunGet", "RunList", "RunPrune", "RunReap", "RunRelease",
 		"NodeHeartbeat", "NodeLeave", "NodeList",
 		"AuditAppend", "AuditList", "AuditPrune", "Migrate", "Close",
 	}[o]
@@ -211,6 +212,11 @@ func (s *store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (_ int, 
 func (s *store) RunReap(ctx context.Context, p sundial.RunReapParams) (_ sundial.RunReapResult, err error) {
 	defer s.observe(opRunReap, time.Now(), &err)
 	return s.st.RunReap(ctx, p)
+}
+
+func (s *store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) (_ []string, err error) {
+	defer s.observe(opRunRelease, time.Now(), &err)
+	return s.st.RunRelease(ctx, p)
 }
 
 func (s *store) NodeHeartbeat(ctx context.Context, node *sundial.Node, ttl time.Duration) (err error) {
