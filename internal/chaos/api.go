@@ -24,6 +24,9 @@ type JobDef struct {
 	MaxInstances int // 0: the default (1)
 	// Hold makes the sink hold each request this long.
 	Hold time.Duration
+	// Recovery is the job's recovery policy: "" (the default, abandon) or
+	// "retry": a run lost with its node is run again, under its id.
+	Recovery string
 }
 
 // Fires are the job's fire times in [from, to).
@@ -75,6 +78,9 @@ func (j JobDef) body(sinkURL string) map[string]any {
 	}
 	if j.MaxInstances > 0 {
 		b["max_instances"] = j.MaxInstances
+	}
+	if j.Recovery != "" {
+		b["recovery"] = j.Recovery
 	}
 	return b
 }

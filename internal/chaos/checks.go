@@ -81,6 +81,9 @@ type Result struct {
 	// Duplicates are fires delivered more than once or under more than one
 	// run id (every delivery counts, not only the window's).
 	Duplicates int
+	// Reruns are the second deliveries, under the same run id, of runs of
+	// jobs with recovery "retry": run again after their node was lost.
+	Reruns []Delivery
 	// StoreDuplicates are fires with more than one run record of the same
 	// attempt.
 	StoreDuplicates int
@@ -174,6 +177,10 @@ func Check(in Input) *Result {
 		ids := map[string]bool{}
 		for _, d := range ds {
 			ids[d.RunID] = true
+		}
+		if len(ds) == 2 && len(ids) == 1 && jobs[k.job].Recovery == "retry" {
+			r.Reruns = append(r.Reruns, ds[1])
+			continue
 		}
 		if len(ds) > 1 {
 			r.Duplicates++

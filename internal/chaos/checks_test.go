@@ -55,6 +55,15 @@ func TestCheckDuplicates(t *testing.T) {
 	}
 }
 
+func TestCheckRerunOfRecoverableJob(t *testing.T) {
+	jobs := []JobDef{{ID: "a", Interval: time.Second, Start: t0, Recovery: "retry"}, {ID: "b", Interval: time.Second, Start: t0}}
+	ds := []Delivery{deliver("a", 0, 0.1, "r1"), deliver("a", 0, 4, "r1"), deliver("b", 0, 0.1, "r2"), deliver("b", 0, 4, "r2")}
+	r := Check(Input{Jobs: jobs, From: t0, To: sec(1), Deliveries: ds})
+	if len(r.Reruns) != 1 || r.Duplicates != 1 {
+		t.Fatalf("reruns %d, duplicates %d; want 1 (a, recovery retry) and 1 (b): %v", len(r.Reruns), r.Duplicates, r.Violations)
+	}
+}
+
 func TestCheckMissesAndRules(t *testing.T) {
 	grace := 2 * time.Second
 	co := true

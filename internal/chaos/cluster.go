@@ -242,17 +242,24 @@ func (c *Cluster) JobSet() map[string]string {
 	return nil
 }
 
-// Busiest is the running node that recorded the most runs of fires
-// scheduled in [from, to).
+// Busiest is the running node that holds the most unfinished runs (the
+// most work a failure would strand), ties broken by the most runs recorded,
+// among the runs of fires scheduled in [from, to).
 func (c *Cluster) Busiest(from, to time.Time) *Node {
 	c.t.Helper()
-	count := map[string]int{}
+	open, count := map[string]int{}, map[string]int{}
 	for _, r := range c.Runs(from, to) {
 		count[r.Node]++
+		if r.Status == StatusRunning || r.Status == StatusSubmitted {
+			open[r.Node]++
+		}
 	}
 	var best *Node
 	for _, n := range c.Nodes {
-		if n.Running() && (best == nil || count[n.ID] > count[best.ID]) {
+		if !n.Running() {
+			continue
+		}
+		if best == nil || open[n.ID] > open[best.ID] || open[n.ID] == open[best.ID] && count[n.ID] > count[best.ID] {
 			best = n
 		}
 	}

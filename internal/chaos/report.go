@@ -55,6 +55,9 @@ func (rp *Report) String() string {
 	if r := rp.Result; r != nil {
 		fmt.Fprintf(&b, "  fires expected %d, delivered %d, duplicates %d (store %d), misses %d, misfire-rule breaks %d, early %d, overlaps %d\n",
 			r.Expected, r.Delivered, r.Duplicates, r.StoreDuplicates, r.Misses, r.RuleBreaks, r.Early, r.Overlaps)
+		if len(r.Reruns) > 0 {
+			fmt.Fprintf(&b, "  runs of recovery-retry jobs run again under their id after their node was lost: %d\n", len(r.Reruns))
+		}
 		if len(r.Allowed) > 0 {
 			fmt.Fprintf(&b, "  not delivered, as the rules allow: %s\n", countList(r.Allowed))
 		}

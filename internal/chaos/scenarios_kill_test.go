@@ -21,16 +21,23 @@ func TestChaosKill(t *testing.T) {
 func killBusiest(t *testing.T, backend string) {
 	n := chaos.Size(60, 200)
 	window := chaos.Size(15*time.Second, 60*time.Second)
-	killAfter := chaos.Size(5*time.Second, 20*time.Second)
+	killAfter := chaos.Size(5*time.Second, 21*time.Second) // odd: see below
 	c := setup(t, backend, chaos.Options{})
 	start := chaos.StartAt(2*time.Second + time.Duration(n)*15*time.Millisecond)
 	jobs := chaos.Every("kill", n, time.Second, start, nil)
-	// Long jobs, so that the killed node dies in the middle of some runs.
+	// Long jobs, so that the killed node dies in the middle of some runs:
+	// half abandon them (recorded interrupted), half ask for recovery
+	// (run again by a survivor, under the same run id).
 	jobs = append(jobs, chaos.Every("kill-long", n/10, 2*time.Second, start, func(j *chaos.JobDef) { j.Hold = 1500 * time.Millisecond })...)
+	jobs = append(jobs, chaos.Every("kill-retry", n/10, 2*time.Second, start, func(j *chaos.JobDef) {
+		j.Hold, j.Recovery = 1500*time.Millisecond, "retry"
+	})...)
 	addJobs(t, c, jobs)
 	end := start.Add(window)
 
-	chaos.Until(start.Add(killAfter - 500*time.Millisecond))
+	// The long jobs fire at even seconds and run 1.5 s: at an odd
+	// second minus 0.4 s they are running.
+	chaos.Until(start.Add(killAfter - 400*time.Millisecond))
 	victim := c.Busiest(start, time.Now())
 	// Just after a whole second: the victim has claimed that second's
 	// fires and is starting them.
@@ -51,6 +58,14 @@ func killBusiest(t *testing.T, backend string) {
 	if f.Count() > 0 {
 		rp.Fail("%d fires late beyond the failover allowance: %s", f.Count(), strings.Join(f.Violations, "; "))
 	}
+	var lastRerun time.Duration
+	for _, d := range rp.Result.Reruns {
+		lastRerun = max(lastRerun, d.Arrived.Sub(killedAt))
+		if d.Arrived.After(killedAt.Add(c.F() + time.Second)) {
+			rp.Fail("%s fire %s (run %s) run again %s after the kill, past F + 1s = %s", d.JobID, d.Scheduled.Format(time.RFC3339Nano), d.RunID,
+				d.Arrived.Sub(killedAt).Round(time.Millisecond), c.F()+time.Second)
+		}
+	}
 	taken := 0
 	for _, node := range c.Nodes {
 		if node != victim {
@@ -66,7 +81,8 @@ func killBusiest(t *testing.T, backend string) {
 			}
 		}
 	}
-	rp.Note("runs taken over by the survivors: %d; runs of %s marked interrupted: %d", taken, victim.ID, interrupted)
+	rp.Note("runs taken over by the survivors: %d (recovery-retry runs delivered again: %d, the last %s after the kill); runs of %s marked interrupted: %d",
+		taken, len(rp.Result.Reruns), lastRerun.Round(time.Millisecond), victim.ID, interrupted)
 	if p99 := rp.Result.Lateness.P99; p99 >= time.Second {
 		rp.Fail("lateness p99 %s, want < 1s", p99.Round(time.Millisecond))
 	}

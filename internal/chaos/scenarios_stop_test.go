@@ -23,7 +23,9 @@ func TestChaosStop(t *testing.T) {
 func stopBusiest(t *testing.T, backend string) {
 	n := chaos.Size(40, 150)
 	long := chaos.Size(6, 15)
-	stopAfter := chaos.Size(5*time.Second, 15*time.Second)
+	// The long jobs fire every 3 s from the start and run 2 s: at these
+	// times they are running.
+	stopAfter := chaos.Size(7*time.Second, 16*time.Second)
 	after := chaos.Size(8*time.Second, 20*time.Second)
 	c := setup(t, backend, chaos.Options{})
 	start := chaos.StartAt(2*time.Second + time.Duration(n+long)*15*time.Millisecond)
@@ -32,7 +34,7 @@ func stopBusiest(t *testing.T, backend string) {
 	jobs = append(jobs, chaos.Every("stop-long", long, 3*time.Second, start, func(j *chaos.JobDef) { j.Hold = 2 * time.Second })...)
 	addJobs(t, c, jobs)
 
-	chaos.Until(start.Add(stopAfter - 500*time.Millisecond))
+	chaos.Until(start.Add(stopAfter - 400*time.Millisecond))
 	victim := c.Busiest(start, time.Now())
 	chaos.Until(start.Add(stopAfter))
 	stoppedAt := time.Now()
