@@ -185,6 +185,24 @@ func ListRuns(base string, from, to time.Time) ([]RunRecord, error) {
 	}
 }
 
+// HasOpenRuns reports whether a run of a fire scheduled before to is still
+// submitted or running.
+func HasOpenRuns(base string, to time.Time) (bool, error) {
+	for _, status := range []string{"submitted", "running"} {
+		q := url.Values{"limit": {"1"}, "status": {status}, "to": {apiTime(to)}}
+		var page struct {
+			Runs []RunRecord `json:"runs"`
+		}
+		if err := call(base, "GET", "/api/v1/runs?"+q.Encode(), nil, &page); err != nil {
+			return false, err
+		}
+		if len(page.Runs) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // ListJobs returns every job's definition as the API shows it, by id,
 // without the fields that change at every fire (next_run_time, etag,
 // updated_at): what must survive a fault unchanged.

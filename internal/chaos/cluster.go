@@ -297,12 +297,18 @@ func StartAt(lead time.Duration) time.Time {
 // Until sleeps until t: the time windows of a scenario.
 func Until(t time.Time) { time.Sleep(time.Until(t)) }
 
-// Settle waits after a window ends for its last fires to arrive: the
-// jobs' longest hold plus two seconds.
-func (c *Cluster) Settle() {
+// Settle waits after a window ends until every run of a fire scheduled
+// before to has finished (so the sink has every delivery the checks need),
+// or for the jobs' longest hold plus 10 s at most: a run that never
+// finishes is the checks' to report, not a reason to wait forever.
+func (c *Cluster) Settle(to time.Time) {
 	var hold time.Duration
 	for _, j := range c.Jobs {
 		hold = max(hold, j.Hold)
 	}
-	time.Sleep(hold + 2*time.Second)
+	for deadline := time.Now().Add(hold + 10*time.Second); time.Now().Before(deadline); pause(250 * time.Millisecond) {
+		if open, err := HasOpenRuns(c.API(), to); err == nil && !open {
+			return
+		}
+	}
 }

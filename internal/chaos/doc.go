@@ -44,6 +44,8 @@
 //
 // Other settings:
 //
+//	SUNDIAL_CHAOS_BACKENDS=LIST    run every scenario on these backends (postgres,mysql,redis)
+//	SUNDIAL_CHAOS_BIN=PATH         test this sundial binary instead of building ./cmd/sundial
 //	SUNDIAL_CHAOS_ASSERT_SHARE=1   fail when a node takes more than 60% of the fires
 //	SUNDIAL_CHAOS_KNOWN_GAPS=1     run the scenarios that fail on known scheduler gaps
 //	SUNDIAL_CHAOS_REPORT=FILE      append every scenario's report to FILE

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -17,9 +18,13 @@ func Size[T any](short, long T) T {
 	return short
 }
 
-// BackendsFor are the backends a scenario runs on: all of them in the
-// long form; in the short form one, the index-th of the rotation.
+// BackendsFor are the backends a scenario runs on: those listed in
+// SUNDIAL_CHAOS_BACKENDS (comma-separated) when set; else all of them in
+// the long form, and in the short form one, the index-th of the rotation.
 func BackendsFor(index int) []string {
+	if v := os.Getenv("SUNDIAL_CHAOS_BACKENDS"); v != "" {
+		return strings.Split(v, ",")
+	}
 	if Long() {
 		return Backends
 	}

@@ -47,7 +47,7 @@ func killBusiest(t *testing.T, backend string) {
 		t.Fatal(err)
 	}
 	chaos.Until(end)
-	c.Settle()
+	c.Settle(end)
 
 	rp := report(c, "kill -9 busiest", window)
 	rp.Note("killed %s at +%s", victim.ID, killedAt.Sub(start).Round(time.Millisecond))

@@ -76,7 +76,7 @@ func outage(t *testing.T, backend string) {
 	readyAt := time.Now()
 	end := upAt.Add(after)
 	chaos.Until(end)
-	c.Settle()
+	c.Settle(end)
 
 	rp := report(c, "all down, catch-up", end.Sub(start))
 	rp.Note("SIGTERM to every node at +%s (all exited within %s), restarted at +%s (ready in %s)",

@@ -27,7 +27,7 @@ func maxInstances(t *testing.T, backend string) {
 	}))
 	end := start.Add(window)
 	chaos.Until(end)
-	c.Settle()
+	c.Settle(end)
 
 	rp := report(c, "max_instances 1, 1.5s job every 1s", window)
 	rp.Result = check(c, start, end, false)

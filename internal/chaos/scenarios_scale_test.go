@@ -33,7 +33,7 @@ func TestChaosScale(t *testing.T) {
 				from := start.Add(2 * time.Second)
 				to := from.Add(stepWindow)
 				chaos.Until(to)
-				c.Settle()
+				c.Settle(to)
 				res := chaos.Check(chaos.Input{Jobs: c.Jobs, From: from, To: to, Deliveries: c.Sink.Deliveries()})
 				held := res.Lateness.P99 <= time.Second && res.Delivered == res.Expected && res.Duplicates == 0
 				t.Logf("%d nodes, %d jobs: delivered %d of %d, duplicates %d, lateness %s, held: %v",

@@ -23,7 +23,7 @@ func steady(t *testing.T, backend string) {
 	addJobs(t, c, chaos.Every("steady", n, time.Second, start, nil))
 	end := start.Add(window)
 	chaos.Until(end)
-	c.Settle()
+	c.Settle(end)
 
 	rp := report(c, "steady", window)
 	rp.Result = check(c, start, end, false)

@@ -48,7 +48,7 @@ func stopBusiest(t *testing.T, backend string) {
 	}
 	end := contAt.Add(after)
 	chaos.Until(end)
-	c.Settle()
+	c.Settle(end)
 
 	rp := report(c, "SIGSTOP 3x lease", end.Sub(start))
 	rp.Note("stopped %s at +%s for %s", victim.ID, stoppedAt.Sub(start).Round(time.Millisecond), contAt.Sub(stoppedAt).Round(time.Millisecond))

@@ -43,10 +43,13 @@ func TestChaosStoreRestart(t *testing.T) {
 // silent (the fault proxies drop nothing and forward nothing) for longer
 // than the store timeout, then works again.
 func TestChaosStoreBlackhole(t *testing.T) {
-	for _, b := range chaos.BackendsFor(5) {
+	for _, b := range chaos.BackendsFor(6) {
 		t.Run(b, func(t *testing.T) {
-			chaos.KnownGap(t, "after a blackhole longer than the lease, runs another node took over while its reply was lost "+
-				"stay submitted on that live node forever (never run, never reaped) and block their jobs through max_instances")
+			if b == chaos.Redis {
+				chaos.KnownGap(t, "after a blackhole longer than the lease, runs a Redis RunReap took over while its reply was lost "+
+					"(the script commits, the read of the taken runs times out) stay submitted on a live node forever, never run "+
+					"nor reaped, and block their jobs through max_instances (seen in 1 of 3 runs)")
+			}
 			storeFault(t, b, "store blackhole", func(c *chaos.Cluster, rp *chaos.Report) time.Time {
 				timeout := defaultStoreTimeout
 				if c.Bin.StoreTimeoutKey {
@@ -93,7 +96,7 @@ func storeFault(t *testing.T, backend, scenario string, fault func(*chaos.Cluste
 	end := recovered.Add(after)
 	chaos.Until(end)
 	mon.Stop()
-	c.Settle()
+	c.Settle(end)
 	rp.Window = end.Sub(start)
 	rp.Note("fault from +%s to +%s", faultAt.Sub(start).Round(time.Millisecond), recovered.Sub(start).Round(time.Millisecond))
 
