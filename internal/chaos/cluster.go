@@ -24,6 +24,8 @@ type Options struct {
 	// StoreTimeout is store_timeout, 3s, when the server reads the key.
 	StoreTimeout time.Duration
 	Workers      int // default executor's workers, 20
+	// NodeWorkers overrides Workers for some nodes, by node id.
+	NodeWorkers map[string]int
 	// Env adds environment variables to a node, by node id.
 	Env map[string][]string
 }
@@ -82,9 +84,13 @@ func NewCluster(t *testing.T, bin *Binary, opts Options) *Cluster {
 		}
 		t.Cleanup(func() { _ = p.Close() })
 		c.Proxies[id] = p
+		workers := opts.Workers
+		if w, ok := opts.NodeWorkers[id]; ok {
+			workers = w
+		}
 		n, err := newNode(bin.Path, c.dir, NodeConfig{
 			ID: id, Store: c.Store.Via(p.Addr()), LeaseTTL: opts.Lease, PollInterval: opts.Poll,
-			ShutdownTimeout: opts.ShutdownTimeout, StoreTimeout: opts.StoreTimeout, Workers: opts.Workers,
+			ShutdownTimeout: opts.ShutdownTimeout, StoreTimeout: opts.StoreTimeout, Workers: workers,
 			Env: opts.Env[id],
 		}, bin.StoreTimeoutKey)
 		if err != nil {
