@@ -39,13 +39,24 @@ func TestMain(m *testing.M) {
 // that the scenario is not run in -short mode.
 func setup(t *testing.T, backend string, opts chaos.Options) *chaos.Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("chaos scenarios run real server processes for tens of seconds")
-	}
+	skipIfUnfit(t)
 	opts.Backend = backend
 	c := chaos.NewCluster(t, bin, opts)
 	c.Start()
 	return c
+}
+
+// skipIfUnfit skips a scenario under -short (they run real server
+// processes for tens of seconds) and under -race (they measure timing, and
+// must not run beside other packages' tests: see race_test.go).
+func skipIfUnfit(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("chaos scenarios run real server processes for tens of seconds")
+	}
+	if raceEnabled {
+		t.Skip("chaos scenarios do not run under -race: they measure timing and restart the shared store servers (run them with -p 1, as scripts/test's system tests do)")
+	}
 }
 
 // addJobs creates the jobs and fails the test if that took so long that

@@ -150,12 +150,36 @@ func TestFailover(t *testing.T) {
 		deliver("a", 20, 2, "late"),    // long after: too late
 		deliver("a", 10.5, 6, "slow"),  // around the loss but past the bound
 	}
-	f := Failover(ds, t0, sec(30), lost, 4250*time.Millisecond, time.Second)
+	f := Failover(ds, t0, sec(30), lost, 4250*time.Millisecond, time.Second, "")
 	if f.Late != 4 || f.TakenOver != 2 || f.Count() != 2 {
 		t.Fatalf("late %d, taken over %d, violations %d (%v); want 4, 2, 2", f.Late, f.TakenOver, f.Count(), f.Violations)
 	}
 	if f.LastArrival != 4500*time.Millisecond {
 		t.Errorf("last arrival %s after the loss, want 4.5s", f.LastArrival)
+	}
+	// By run id prefix: the lost node's claims may be late whenever due.
+	ds = []Delivery{deliver("a", 8, 4, "lost-1"), deliver("b", 8, 4, "other-1")}
+	f = Failover(ds, t0, sec(30), lost, 4250*time.Millisecond, time.Second, "lost-")
+	if f.TakenOver != 1 || f.Count() != 1 {
+		t.Fatalf("by prefix: taken over %d, violations %d (%v); want 1 and 1", f.TakenOver, f.Count(), f.Violations)
+	}
+}
+
+func TestRunPrefixAndNeverStarted(t *testing.T) {
+	runs := []RunRecord{
+		{ID: "abc-1", Node: "n1", Status: StatusInterrupted, ScheduledAt: sec(1)},
+		{ID: "abc-2", Node: "n1", Status: StatusInterrupted, ScheduledAt: sec(1)},
+		{ID: "def-1", Node: "n2", Status: StatusSucceeded, ScheduledAt: sec(1)},
+	}
+	if p := RunPrefix(runs, "n1"); p != "abc-" {
+		t.Errorf("prefix %q", p)
+	}
+	if p := RunPrefix(runs, "n9"); p != "" {
+		t.Errorf("prefix of a node without runs %q", p)
+	}
+	got := NeverStarted(runs, []Delivery{{RunID: "abc-1"}}, t0, sec(2))
+	if len(got) != 1 || got[0].ID != "abc-2" {
+		t.Errorf("never started %v, want abc-2", got)
 	}
 }
 

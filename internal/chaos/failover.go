@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -24,12 +25,13 @@ type FailoverResult struct {
 func (f FailoverResult) Count() int { return f.violations }
 
 // Failover checks lateness around the loss of a node at lostAt, with the
-// failover bound bound (lease + poll + 1 s): a fire due in [lostAt − limit,
-// lostAt + bound] may arrive late (the lost node had claimed it, and
-// another takes it over once the lease expires) but by lostAt + bound +
-// limit; every other fire of [from, to) arrives within limit of its fire
-// time.
-func Failover(deliveries []Delivery, from, to, lostAt time.Time, bound, limit time.Duration) FailoverResult {
+// failover bound bound (lease + poll + 1 s). A fire the lost node had
+// claimed (its run id starts with lostPrefix, the node's run id prefix;
+// when lostPrefix is empty, any fire due in [lostAt − limit, lostAt +
+// bound]) may arrive late, as another node takes it over once the lease
+// expires, but by lostAt + bound + limit; every other fire of [from, to)
+// arrives within limit of its fire time.
+func Failover(deliveries []Delivery, from, to, lostAt time.Time, bound, limit time.Duration, lostPrefix string) FailoverResult {
 	var r FailoverResult
 	seen := map[fireKey]bool{}
 	for _, d := range deliveries {
@@ -43,6 +45,9 @@ func Failover(deliveries []Delivery, from, to, lostAt time.Time, bound, limit ti
 		}
 		r.Late++
 		around := !d.Scheduled.Before(lostAt.Add(-limit)) && !d.Scheduled.After(lostAt.Add(bound))
+		if lostPrefix != "" {
+			around = strings.HasPrefix(d.RunID, lostPrefix) && !d.Scheduled.After(lostAt.Add(bound))
+		}
 		if around && !d.Arrived.After(lostAt.Add(bound+limit)) {
 			r.TakenOver++
 			r.LastArrival = max(r.LastArrival, d.Arrived.Sub(lostAt))
@@ -55,4 +60,36 @@ func Failover(deliveries []Delivery, from, to, lostAt time.Time, bound, limit ti
 		}
 	}
 	return r
+}
+
+// RunPrefix is the run id prefix of a node's claims (run ids are a random
+// per-process prefix and a sequence number: "3f9a0c1b2d4e-1k"), read from
+// its run records; "" when it recorded none.
+func RunPrefix(runs []RunRecord, node string) string {
+	for _, r := range runs {
+		if r.Node == node {
+			if i := strings.LastIndexByte(r.ID, '-'); i > 0 {
+				return r.ID[:i+1]
+			}
+		}
+	}
+	return ""
+}
+
+// NeverStarted lists the runs recorded interrupted that never reached the
+// sink: fires a lost node had claimed, recorded as running and not started
+// (or started so late before the loss that the request had not arrived),
+// then given up instead of taken over.
+func NeverStarted(runs []RunRecord, deliveries []Delivery, from, to time.Time) []RunRecord {
+	arrived := map[string]bool{}
+	for _, d := range deliveries {
+		arrived[d.RunID] = true
+	}
+	var out []RunRecord
+	for _, r := range runs {
+		if r.Status == StatusInterrupted && !arrived[r.ID] && !r.ScheduledAt.Before(from) && r.ScheduledAt.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

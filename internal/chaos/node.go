@@ -117,7 +117,9 @@ func (n *Node) Start(timeout time.Duration) error {
 	cmd := exec.Command(n.bin, "serve", "--config", n.configPath())
 	cmd.Env = append(cleanEnv(), n.cfg.Env...)
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A group of its own, for signals to reach its children too; killed
+	// with the test process if that dies without cleaning up (a timeout).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		logf.Close()

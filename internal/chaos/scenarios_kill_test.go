@@ -18,6 +18,12 @@ func TestChaosKill(t *testing.T) {
 	}
 }
 
+// gapBatchRunning is the known gap behind runs interrupted before they
+// started.
+const gapBatchRunning = "an executor worker records its whole batch of runs as running, then runs their handlers one after " +
+	"another: when its node is lost, the runs still waiting in the batch count as running (interrupted, or re-run only with " +
+	"recovery: retry) instead of unstarted (taken over)"
+
 func killBusiest(t *testing.T, backend string) {
 	n := chaos.Size(60, 200)
 	window := chaos.Size(15*time.Second, 60*time.Second)
@@ -39,6 +45,7 @@ func killBusiest(t *testing.T, backend string) {
 	// second minus 0.4 s they are running.
 	chaos.Until(start.Add(killAfter - 400*time.Millisecond))
 	victim := c.Busiest(start, time.Now())
+	prefix := chaos.RunPrefix(c.Runs(start, time.Time{}), victim.ID)
 	// Just after a whole second: the victim has claimed that second's
 	// fires and is starting them.
 	chaos.Until(start.Add(killAfter + 5*time.Millisecond))
@@ -52,8 +59,9 @@ func killBusiest(t *testing.T, backend string) {
 	rp := report(c, "kill -9 busiest", window)
 	rp.Note("killed %s at +%s", victim.ID, killedAt.Sub(start).Round(time.Millisecond))
 	rp.Result = check(c, start, end, true)
-	f := chaos.Failover(c.Sink.Deliveries(), start, end, killedAt, c.F(), time.Second)
-	rp.Note("fires late by more than 1s: %d, of them taken over from %s within the bound: %d (last %s after the kill; bound F+1s = %s)",
+	// The slack of "on time" is a second plus the poll interval.
+	f := chaos.Failover(c.Sink.Deliveries(), start, end, killedAt, c.F(), time.Second+c.Opts.Poll, prefix)
+	rp.Note("fires late by more than 1s + poll: %d, of them claimed by %s and taken over within the bound: %d (last %s after the kill; bound F+1s = %s)",
 		f.Late, victim.ID, f.TakenOver, f.LastArrival.Round(time.Millisecond), c.F()+time.Second)
 	if f.Count() > 0 {
 		rp.Fail("%d fires late beyond the failover allowance: %s", f.Count(), strings.Join(f.Violations, "; "))
@@ -83,6 +91,10 @@ func killBusiest(t *testing.T, backend string) {
 	}
 	rp.Note("runs taken over by the survivors: %d (recovery-retry runs delivered again: %d, the last %s after the kill); runs of %s marked interrupted: %d",
 		taken, len(rp.Result.Reruns), lastRerun.Round(time.Millisecond), victim.ID, interrupted)
+	for _, r := range chaos.NeverStarted(c.Runs(start, end), c.Sink.Deliveries(), start, end) {
+		rp.KnownGapFailure(gapBatchRunning, "%s fire %s (run %s) recorded interrupted on %s but never reached the sink: claimed, not started, and not taken over",
+			r.JobID, r.ScheduledAt.Format("15:04:05.000"), r.ID, r.Node)
+	}
 	if p99 := rp.Result.Lateness.P99; p99 >= time.Second {
 		rp.Fail("lateness p99 %s, want < 1s", p99.Round(time.Millisecond))
 	}

@@ -75,9 +75,7 @@ func storeFault(t *testing.T, backend, scenario string, fault func(*chaos.Cluste
 	n := chaos.Size(30, 100)
 	before := chaos.Size(5*time.Second, 20*time.Second)
 	after := chaos.Size(10*time.Second, 20*time.Second)
-	if testing.Short() {
-		t.Skip("chaos scenarios run real server processes for tens of seconds")
-	}
+	skipIfUnfit(t)
 	c := chaos.NewCluster(t, bin, chaos.Options{Backend: backend})
 	// Before any node connects: the store keeps what it acknowledged.
 	if err := c.Store.MakeDurable(context.Background()); err != nil {

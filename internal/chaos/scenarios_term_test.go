@@ -25,9 +25,7 @@ func termNode(t *testing.T, backend string) {
 		"then keeps starting the batch's runs during the shutdown instead of releasing them")
 	n := chaos.Size(12, 30)
 	const interval, hold = 8 * time.Second, 3 * time.Second
-	if testing.Short() {
-		t.Skip("chaos scenarios run real server processes for tens of seconds")
-	}
+	skipIfUnfit(t)
 	c := chaos.NewCluster(t, bin, chaos.Options{Backend: backend, NodeWorkers: map[string]int{"n1": 1}, ShutdownTimeout: 10 * time.Second})
 	// n1 alone takes the first fire of every job: it runs one and holds
 	// the others unstarted. Then the others join, and n1 is stopped.
