@@ -32,6 +32,10 @@ const (
 	EventRunSkipped
 	EventRunTimedOut
 	EventRunInterrupted
+	// EventRunReleased: a run this node claimed but did not start was
+	// handed back to its store at shutdown (its Node is now empty), for
+	// another node to take over under the same id. Not a final status.
+	EventRunReleased
 
 	// EventAll subscribes to every event.
 	EventAll EventType = 1<<iota - 1
@@ -44,7 +48,7 @@ var eventNames = map[EventType]string{
 	EventJobPaused: "job_paused", EventJobResumed: "job_resumed", EventAllJobsRemoved: "all_jobs_removed",
 	EventRunSubmitted: "run_submitted", EventRunSucceeded: "run_succeeded", EventRunFailed: "run_failed",
 	EventRunMissed: "run_missed", EventRunSkipped: "run_skipped", EventRunTimedOut: "run_timeout",
-	EventRunInterrupted: "run_interrupted",
+	EventRunInterrupted: "run_interrupted", EventRunReleased: "run_released",
 }
 
 // String returns the event's name, such as "run_failed".

@@ -17,10 +17,16 @@ func (s *Scheduler) nodeInfo() *Node {
 	return &Node{ID: s.cfg.NodeID, Host: host, PID: os.Getpid(), Version: s.cfg.Version, StartedAt: s.started}
 }
 
-// heartbeat renews this node's lease in every store, each call bounded by
-// a third of the lease so a slow store cannot stall the others, then counts
-// the live nodes of the default store.
+// heartbeat renews this node's lease in every store, then counts the live
+// nodes of the default store.
 func (s *Scheduler) heartbeat(ctx context.Context) {
+	s.renewLease(ctx)
+	s.countPeers(ctx)
+}
+
+// renewLease renews this node's lease in every store, each call bounded by
+// a third of the lease so a slow store cannot stall the others.
+func (s *Scheduler) renewLease(ctx context.Context) {
 	for _, name := range s.storeNames {
 		hctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
 		err := s.stores[name].NodeHeartbeat(hctx, s.nodeInfo(), s.cfg.LeaseTTL)
@@ -29,7 +35,33 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 			s.log.Warn("renew node lease", "store", name, "node", s.cfg.NodeID, "err", err)
 		}
 	}
-	s.countPeers(ctx)
+}
+
+// keepLease renews this node's lease every third of it until the returned
+// function is called (which waits for the last renewal to end). Shutdown
+// keeps it while it waits for running jobs, after the maintenance loop has
+// stopped: their runs stay this node's, so no other node takes them for
+// lost while they finish.
+func (s *Scheduler) keepLease() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.cfg.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.renewLease(ctx)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // countPeers records how many nodes hold a live lease in the default
@@ -73,15 +105,32 @@ func (s *Scheduler) claimLimit() int {
 	return min(s.cfg.ClaimBatch, max(16, s.cfg.ClaimBatch/(8*n)))
 }
 
-// maintain keeps the node's lease, takes over the runs of lost nodes and
-// prunes history, until ctx is done.
+// reapWakeGap is the shortest time between two reaps that store
+// notifications ask for, so that a burst of job changes costs a reap or
+// two rather than one each.
+const reapWakeGap = 100 * time.Millisecond
+
+// maintain keeps the node's lease, takes over the runs of lost nodes (and
+// those released by nodes that shut down) and prunes history, until ctx
+// is done. It reaps every second, and soon after a store reports a change
+// (see watch).
 func (s *Scheduler) maintain(ctx context.Context) {
 	beat := time.NewTicker(s.cfg.LeaseTTL / 3)
 	defer beat.Stop()
 	reap := time.NewTicker(max(s.cfg.MaxSleep, time.Second))
 	defer reap.Stop()
+	soon := time.NewTimer(0)
+	soon.Stop()
+	defer soon.Stop()
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
+	var lastReap time.Time
+	reapNow := func() {
+		lastReap = time.Now()
+		if s.State() == StateRunning {
+			s.reap(ctx)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,9 +138,11 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		case <-beat.C:
 			s.heartbeat(ctx)
 		case <-reap.C:
-			if s.State() == StateRunning {
-				s.reap(ctx)
-			}
+			reapNow()
+		case <-s.reapWake:
+			soon.Reset(max(time.Until(lastReap.Add(reapWakeGap)), 0))
+		case <-soon.C:
+			reapNow()
 		case <-prune.C:
 			s.prune(ctx)
 		}
@@ -139,7 +190,28 @@ func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
 	}
 	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
 	s.emitRun(EventRunSubmitted, r, job.Task)
-	s.submit(&work{job: job, run: r})
+	w := &work{job: job, run: r}
+	if at := s.startAt(w); at.After(s.clock.Now()) {
+		s.delay(at, w)
+		return
+	}
+	s.submit(w)
+}
+
+// startAt is when a run taken over from another node may start, as it
+// would have there: a retry once the rest of its backoff has passed
+// (counted from its creation, when the attempt before it failed), a
+// scheduled first attempt after its trigger's jitter (drawn again). A run
+// that node released at shutdown, or had queued when it died, was
+// perhaps still waiting.
+func (s *Scheduler) startAt(w *work) time.Time {
+	switch r := w.run; {
+	case r.Attempt > 1:
+		return r.CreatedAt.Add(w.job.Retry.delay(r.Attempt - 1))
+	case !r.Manual && w.job.Trigger.Jitter() > 0:
+		return s.jitter(w)
+	}
+	return time.Time{}
 }
 
 // prune applies the retention policy to every store.
@@ -178,7 +250,9 @@ func (s *Scheduler) leave() {
 }
 
 // watch wakes the dispatch loop whenever a store reports that jobs changed
-// elsewhere, until ctx is done.
+// elsewhere, and has the maintenance loop reap soon (the stores that
+// notify also report runs that a node released as it shut down), until
+// ctx is done.
 func (s *Scheduler) watch(ctx context.Context) {
 	for _, name := range s.storeNames {
 		w, ok := s.stores[name].(Watcher)
@@ -193,6 +267,10 @@ func (s *Scheduler) watch(ctx context.Context) {
 					return
 				case <-ch:
 					s.kick()
+					select {
+					case s.reapWake <- struct{}{}:
+					default:
+					}
 				}
 			}
 		})

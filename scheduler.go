@@ -53,6 +53,9 @@ type Scheduler struct {
 	shutdownCh chan struct{} // closed when Shutdown has finished
 
 	wake chan struct{}
+	// reapWake asks the maintenance loop to reap soon: a store reported a
+	// change, which may be runs another node released.
+	reapWake chan struct{}
 
 	// runCtx is the parent of every run's context; cancelled when a
 	// shutdown stops waiting for running jobs.
@@ -83,6 +86,7 @@ func New(cfg Config) (*Scheduler, error) {
 		bus:        newEventBus(cfg.Logger),
 		execs:      map[string]*executor{},
 		wake:       make(chan struct{}, 1),
+		reapWake:   make(chan struct{}, 1),
 		shutdownCh: make(chan struct{}),
 		runPrefix:  randomHex(6) + "-",
 	}
@@ -199,10 +203,17 @@ func (s *Scheduler) Resume() {
 	}
 }
 
-// Shutdown stops taking fires, marks runs that were queued but not started
-// as interrupted, and waits for running jobs until ctx is done; then it
-// cancels their contexts and waits for them to return. It is idempotent
-// and returns ctx's error if running jobs had to be cancelled.
+// Shutdown stops taking fires and hands the runs this node claimed but
+// did not start (queued for a worker, or waiting out jitter or a retry
+// backoff) back to their stores at once (Store.RunRelease, one
+// EventRunReleased each), so that another live node runs them under the
+// same ids without waiting for this node's lease to expire; a node
+// started later runs them when none is live. Runs a store fails to take
+// back are recorded interrupted instead. Shutdown then waits for running
+// jobs until ctx is done, renewing this node's lease meanwhile so that
+// their runs stay its own; then it cancels their contexts and waits for
+// them to return, and leaves the stores. It is idempotent and returns
+// ctx's error if running jobs had to be cancelled.
 func (s *Scheduler) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -225,13 +236,15 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 
 	<-loopDone
 	s.bg.Wait()
-	for _, d := range s.takeDelayed() {
-		s.interrupt(d, "scheduler shut down before the run started")
-	}
+	// The maintenance loop has stopped: renew the lease here until the
+	// running jobs have returned, so that their runs stay this node's.
+	stopLease := s.keepLease()
+	unstarted := s.takeDelayed()
 	for _, e := range s.execs {
-		for _, w := range e.drain() {
-			s.interrupt(w, "scheduler shut down before the run started")
-		}
+		unstarted = append(unstarted, e.drain()...)
+	}
+	for _, w := range s.releaseUnstarted(unstarted) {
+		s.interrupt(w, "scheduler shut down before the run started")
 	}
 	done := make(chan struct{})
 	go func() {
@@ -248,6 +261,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 		s.cancelRuns()
 		<-done
 	}
+	stopLease()
 	s.cancelRuns()
 	s.leave()
 	s.emit(Event{Type: EventSchedulerShutdown})
