@@ -28,7 +28,7 @@ func finalStatus(t sundial.EventType) (sundial.RunStatus, bool) {
 // listened are the events Attach subscribes to.
 const listened = sundial.EventRunSubmitted | sundial.EventRunSucceeded | sundial.EventRunFailed |
 	sundial.EventRunMissed | sundial.EventRunSkipped | sundial.EventRunTimedOut | sundial.EventRunInterrupted |
-	sundial.EventSchedulerShutdown
+	sundial.EventRunReleased | sundial.EventSchedulerShutdown
 
 // Attach feeds the run metrics from s's events and adds s to the
 // scrape-time gauges (jobs and scheduler state). Attach each scheduler
@@ -88,6 +88,15 @@ func (t *tracker) handle(e sundial.Event) {
 			t.inFlight[r.ID] = struct{}{}
 			t.m.inFlight.Inc()
 			t.fire(task, r)
+		}
+		return
+	}
+	if e.Type == sundial.EventRunReleased {
+		// Handed to another node at shutdown, not ended: it leaves this
+		// node's runs in flight and counts where it finishes.
+		if submitted {
+			delete(t.inFlight, r.ID)
+			t.m.inFlight.Dec()
 		}
 		return
 	}
