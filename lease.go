@@ -105,23 +105,21 @@ func (s *Scheduler) claimLimit() int {
 	return min(s.cfg.ClaimBatch, max(16, s.cfg.ClaimBatch/(8*n)))
 }
 
-// reapWakeGap is the shortest time between two reaps that store
-// notifications ask for, so that a burst of job changes costs a reap or
-// two rather than one each.
-const reapWakeGap = 100 * time.Millisecond
+// reapWakeGap is the shortest time between two reaps when store
+// notifications ask for them, so that a store that notifies often (Redis
+// announces every claim) costs a few reaps a second, not one per claim.
+const reapWakeGap = 250 * time.Millisecond
 
 // maintain keeps the node's lease, takes over the runs of lost nodes (and
 // those released by nodes that shut down) and prunes history, until ctx
-// is done. It reaps every second, and soon after a store reports a change
-// (see watch).
+// is done. It reaps every second, and sooner after a store reports a
+// change (see watch), but not twice within reapWakeGap.
 func (s *Scheduler) maintain(ctx context.Context) {
 	beat := time.NewTicker(s.cfg.LeaseTTL / 3)
 	defer beat.Stop()
-	reap := time.NewTicker(max(s.cfg.MaxSleep, time.Second))
+	every := max(s.cfg.MaxSleep, time.Second)
+	reap := time.NewTimer(every)
 	defer reap.Stop()
-	soon := time.NewTimer(0)
-	soon.Stop()
-	defer soon.Stop()
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
 	var lastReap time.Time
@@ -130,6 +128,7 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		if s.State() == StateRunning {
 			s.reap(ctx)
 		}
+		reap.Reset(every)
 	}
 	for {
 		select {
@@ -137,11 +136,13 @@ func (s *Scheduler) maintain(ctx context.Context) {
 			return
 		case <-beat.C:
 			s.heartbeat(ctx)
-		case <-reap.C:
-			reapNow()
 		case <-s.reapWake:
-			soon.Reset(max(time.Until(lastReap.Add(reapWakeGap)), 0))
-		case <-soon.C:
+			if d := time.Until(lastReap.Add(reapWakeGap)); d > 0 {
+				reap.Reset(d) // soon, rather than in a second
+				continue
+			}
+			reapNow()
+		case <-reap.C:
 			reapNow()
 		case <-prune.C:
 			s.prune(ctx)

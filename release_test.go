@@ -294,3 +294,47 @@ func TestReleasedRetryKeepsBackoff(t *testing.T) {
 		}
 	})
 }
+
+// notifyingStore is a memory store with a Watch channel the test signals,
+// as PostgreSQL and Redis signal a release.
+type notifyingStore struct {
+	sundial.Store
+	ch chan struct{}
+}
+
+func (n notifyingStore) Watch(context.Context) <-chan struct{} { return n.ch }
+
+// A store notification has a node reap at once instead of at its next
+// reap (every second): a run another node released starts without delay.
+func TestNotificationReapsReleasedRunSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		st := notifyingStore{memory.New(memory.Options{}), make(chan struct{}, 1)}
+		ran := make(chan time.Time, 1)
+		reg := sundial.NewRegistry()
+		reg.Register("work", func(context.Context, *sundial.RunContext) error {
+			ran <- time.Now()
+			return nil
+		})
+		b := setup(t, sundial.Config{Store: st, Tasks: reg, NodeID: "b"})
+		if _, err := b.AddJob(ctx, sundial.JobSpec{ID: "j", Task: "work", Trigger: every(t, `{"type": "interval", "hours": 1}`), Paused: true}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond) // half a second after b's last reap
+		synctest.Wait()
+		// What a node that shut down leaves: a submitted run of no node.
+		r := &sundial.Run{ID: "released", JobID: "j", ScheduledAt: time.Now(), Attempt: 1, Status: sundial.RunSubmitted, CreatedAt: time.Now()}
+		if err := st.RunInsert(ctx, r, 0); err != nil {
+			t.Fatal(err)
+		}
+		notified := time.Now()
+		st.ch <- struct{}{}
+		if d := (<-ran).Sub(notified); d != 0 {
+			t.Errorf("the released run started %s after the notification, want at once", d)
+		}
+		synctest.Wait()
+		if got := getRun(t, st, "released"); got.Status != sundial.RunSucceeded || got.Node != "b" {
+			t.Errorf("released run = %s on %q; want succeeded on b", got.Status, got.Node)
+		}
+	})
+}
