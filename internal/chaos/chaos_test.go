@@ -77,9 +77,14 @@ func addJobs(t *testing.T, c *chaos.Cluster, jobs []chaos.JobDef) {
 	}
 }
 
-// report starts a scenario's report.
+// report starts a scenario's report, failed already for every node that
+// exited without being told to.
 func report(c *chaos.Cluster, scenario string, window time.Duration) *chaos.Report {
-	return &chaos.Report{Scenario: scenario, Backend: c.Opts.Backend, Nodes: len(c.Nodes), Jobs: len(c.Jobs), Window: window}
+	rp := &chaos.Report{Scenario: scenario, Backend: c.Opts.Backend, Nodes: len(c.Nodes), Jobs: len(c.Jobs), Window: window}
+	for _, crash := range c.Crashes() {
+		rp.Fail("%s", crash)
+	}
+	return rp
 }
 
 // check runs the checker over the window [from, to) with the cluster's

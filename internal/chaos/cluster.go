@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"errors"
+	"strings"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func NewCluster(t *testing.T, bin *Binary, opts Options) *Cluster {
 		}
 		if t.Failed() {
 			for _, n := range c.Nodes {
-				t.Logf("log of %s (%s), problems:\n%s", n.ID, n.LogPath(), SummarizeLog(n.LogPath(), 15))
+				t.Logf("log of %s (%s), problems:\n%s%s", n.ID, n.LogPath(), SummarizeLog(n.LogPath(), 15), panicExcerpt(n.LogPath()))
 			}
 		}
 	})
@@ -186,8 +187,25 @@ func (c *Cluster) API() string {
 			return n.URL()
 		}
 	}
-	c.t.Fatal("no node is running")
+	var why []string
+	for _, n := range c.Nodes {
+		if crash := n.Crashed(); crash != "" {
+			why = append(why, crash)
+		}
+	}
+	c.t.Fatalf("no node is running; %s", strings.Join(why, "\n"))
 	return ""
+}
+
+// Crashes lists the nodes that exited without being told to.
+func (c *Cluster) Crashes() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		if crash := n.Crashed(); crash != "" {
+			out = append(out, crash)
+		}
+	}
+	return out
 }
 
 // AddJobs creates the jobs over the API, a few at a time, and remembers

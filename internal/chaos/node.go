@@ -70,7 +70,9 @@ type Node struct {
 	exited  chan struct{} // closed when the current process has exited
 	exitErr error
 	stopped bool // SIGSTOP sent and no SIGCONT since
-	starts  int
+	// told is set when the harness sent a signal that ends the process.
+	told   bool
+	starts int
 }
 
 // servingRE matches the line a node prints once it listens.
@@ -132,7 +134,7 @@ func (n *Node) Start(timeout time.Duration) error {
 	exited := make(chan struct{})
 	urlCh := make(chan string, 1)
 	n.mu.Lock()
-	n.cmd, n.exited, n.url, n.stopped, n.exitErr = cmd, exited, "", false, nil
+	n.cmd, n.exited, n.url, n.stopped, n.exitErr, n.told = cmd, exited, "", false, nil, false
 	n.mu.Unlock()
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -221,12 +223,41 @@ func (n *Node) Signal(sig syscall.Signal) error {
 		n.stopped = true
 	case syscall.SIGCONT:
 		n.stopped = false
+	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT:
+		n.told = true
 	}
 	err := syscall.Kill(-n.cmd.Process.Pid, sig)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil
 	}
 	return err
+}
+
+// Crashed describes how the node ended when it exited without being told
+// to (a panic, say); "" while it runs or when the harness ended it.
+func (n *Node) Crashed() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || !n.exitedLocked() || n.told {
+		return ""
+	}
+	return fmt.Sprintf("%s exited on its own (%v)%s", n.ID, n.exitErr, panicExcerpt(n.logPath))
+}
+
+// panicExcerpt is the first panic in a node's log with a few lines of its
+// stack, or "".
+func panicExcerpt(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") {
+			return ":\n" + strings.Join(lines[i:min(len(lines), i+12)], "\n")
+		}
+	}
+	return ""
 }
 
 // Wait waits up to timeout for the process to exit and returns its exit
