@@ -138,15 +138,25 @@ func MultiProcess(t *testing.T, cfg MultiProcessConfig) {
 	t.Logf("%d processes, %d jobs every second for %s: %d fires expected, %d lost, %d duplicated; lateness p50 %s p99 %s max %s; fires per node %v",
 		cfg.Processes, cfg.Jobs, cfg.Duration, want, lost, dup, pct(late, 0.50), pct(late, 0.99), pct(late, 1), byNode)
 
-	// The store's history agrees: one run per fire, none left unfinished.
+	// The store's history agrees: one run per fire, none left unfinished
+	// but those released by nodes as they shut down, for a node started
+	// later (every node stops at once: none takes them over). Such a run
+	// may make a later fire of its job skipped (max_instances) on a node
+	// still running; the sink found the fires of the window all run.
 	runs := map[fireKey]int{}
+	released := 0
 	for p := (sundial.RunListParams{Limit: 5000}); ; {
 		page, err := st.RunList(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range page {
-			if r.Status != sundial.RunSucceeded && r.Status != sundial.RunInterrupted {
+			switch {
+			case r.Status == sundial.RunSucceeded || r.Status == sundial.RunInterrupted:
+			case r.Status == sundial.RunSubmitted && r.Node == "":
+				released++
+			case r.Status == sundial.RunSkipped && !r.ScheduledAt.Before(end):
+			default:
 				t.Errorf("run %s of %s at %s: %s (%s)", r.ID, r.JobID, r.ScheduledAt, r.Status, r.Reason)
 			}
 			runs[fireKey{r.JobID, r.ScheduledAt.UnixMilli()}]++
@@ -161,6 +171,7 @@ func MultiProcess(t *testing.T, cfg MultiProcessConfig) {
 			t.Errorf("job %s: %d run records for the fire at %s", k.job, n, time.UnixMilli(k.at).Format("15:04:05"))
 		}
 	}
+	t.Logf("%d runs released at shutdown, waiting for a node", released)
 }
 
 func pct(sorted []time.Duration, q float64) time.Duration {
