@@ -260,6 +260,44 @@ func panicExcerpt(path string) string {
 	return ""
 }
 
+// DumpGoroutines ends the node with SIGQUIT, which makes the Go runtime
+// print every goroutine's stack to its log, and returns the stacks that
+// are in Sundial's code (for a node that stopped working without saying
+// why). The node is gone afterwards.
+func (n *Node) DumpGoroutines() string {
+	n.mu.Lock()
+	running := n.cmd != nil && !n.exitedLocked()
+	n.mu.Unlock()
+	if !running {
+		return ""
+	}
+	before, _ := os.Stat(n.logPath)
+	if err := n.Signal(syscall.SIGQUIT); err != nil {
+		return err.Error()
+	}
+	n.mu.Lock()
+	n.told = true
+	n.mu.Unlock()
+	_ = n.Wait(10 * time.Second)
+	b, err := os.ReadFile(n.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	if before != nil && int(before.Size()) <= len(b) {
+		b = b[before.Size():]
+	}
+	// Keep the goroutines that have a frame of the module (not the
+	// runtime's and the libraries' idle ones).
+	var out []string
+	for _, g := range strings.Split(string(b), "\n\n") {
+		if strings.HasPrefix(g, "goroutine ") && strings.Contains(g, "sundial-scheduler/sundial") &&
+			!strings.Contains(g, "[select, ") && !strings.Contains(g, "net/http.(*conn).serve") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
 // Wait waits up to timeout for the process to exit and returns its exit
 // status; an error if it is still running then.
 func (n *Node) Wait(timeout time.Duration) error {

@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,9 +47,9 @@ func TestChaosStoreBlackhole(t *testing.T) {
 	for _, b := range chaos.BackendsFor(6) {
 		t.Run(b, func(t *testing.T) {
 			if b == chaos.Redis {
-				chaos.KnownGap(t, "after a blackhole longer than the lease, runs a Redis RunReap took over while its reply was lost "+
-					"(the script commits, the read of the taken runs times out) stay submitted on a live node forever, never run "+
-					"nor reaped, and block their jobs through max_instances (seen in 1 of 3 runs)")
+				chaos.KnownGap(t, "after a blackhole, runs a Redis RunReap took over while its reply was lost "+
+					"(the script commits, the read of the taken runs times out), or a claim whose reply was lost, stay submitted on a live "+
+					"node forever, never run nor reaped, and block their jobs through max_instances")
 			}
 			storeFault(t, b, "store blackhole", func(c *chaos.Cluster, rp *chaos.Report) time.Time {
 				timeout := defaultStoreTimeout
@@ -123,6 +124,24 @@ func storeFault(t *testing.T, backend, scenario string, fault func(*chaos.Cluste
 	for _, node := range c.Nodes {
 		if k := chaos.CountLog(node.LogPath(), "claim due jobs"); k > 0 {
 			rp.Note("%s logged %d failed claims", node.ID, k)
+		}
+	}
+	// A live node that left runs submitted (never started, never taken
+	// over): what are its goroutines doing?
+	stuck := map[string]int{}
+	for _, r := range c.Runs(start, end) {
+		if r.Status == chaos.StatusSubmitted {
+			stuck[r.Node]++
+		}
+	}
+	for _, node := range c.Nodes {
+		if stuck[node.ID] > 0 {
+			dump := node.DumpGoroutines()
+			if lines := strings.Split(dump, "\n"); len(lines) > 60 {
+				dump = strings.Join(lines[:60], "\n") + "\n…"
+			}
+			rp.Note("%s still has %d runs submitted after the window; its busy goroutines (SIGQUIT; full dump in %s):\n%s",
+				node.ID, stuck[node.ID], node.LogPath(), dump)
 		}
 	}
 	rp.Emit(t)

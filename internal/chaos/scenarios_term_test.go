@@ -40,17 +40,13 @@ func termNode(t *testing.T, backend string) {
 	// record says: a worker records a whole batch running before it
 	// runs the batch's handlers one after another).
 	claimed, recordedRunning, unstarted := 0, 0, 0
-	arrived := map[string]bool{}
-	for _, d := range c.Sink.Deliveries() {
-		arrived[d.RunID] = true
-	}
 	for _, r := range c.Runs(fire, fire.Add(time.Millisecond)) {
 		if r.Node == victim.ID {
 			claimed++
 			if r.Status == chaos.StatusRunning {
 				recordedRunning++
 			}
-			if !arrived[r.ID] {
+			if !c.Sink.Started(r.ID) {
 				unstarted++
 			}
 		}

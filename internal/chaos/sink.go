@@ -31,11 +31,14 @@ type Sink struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	all []Delivery
+	// started holds the run ids of requests that arrived, finished or
+	// not (Deliveries lists a held request once it is answered).
+	started map[string]bool
 }
 
 // NewSink starts a sink on loopback. Close it after the nodes are gone.
 func NewSink() *Sink {
-	s := &Sink{}
+	s := &Sink{started: map[string]bool{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -60,6 +63,9 @@ func (s *Sink) serve(w http.ResponseWriter, r *http.Request) {
 	if d.JobID == "" || d.RunID == "" {
 		d.Bad += " missing X-Sundial-Job or Idempotency-Key"
 	}
+	s.mu.Lock()
+	s.started[d.RunID] = true
+	s.mu.Unlock()
 	if h := r.URL.Query().Get("hold"); h != "" {
 		if hold, err := time.ParseDuration(h); err == nil && hold > 0 {
 			t := time.NewTimer(hold)
@@ -84,6 +90,14 @@ func (s *Sink) Deliveries() []Delivery {
 	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Arrived.Before(out[j].Arrived) })
 	return out
+}
+
+// Started reports whether a request of the run has arrived, answered or
+// still held.
+func (s *Sink) Started(runID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started[runID]
 }
 
 // Count is how many requests the sink received.
