@@ -100,10 +100,10 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 	var lost map[string]error
 	groups := [][]*work{ws}
 	if !oneStore(s, ws) {
-		byStore := map[Store][]*work{}
+		byStore := map[string][]*work{}
 		for _, w := range ws {
-			st := s.storeFor(w.job)
-			byStore[st] = append(byStore[st], w)
+			key := s.storeKey(w.job)
+			byStore[key] = append(byStore[key], w)
 		}
 		groups = groups[:0]
 		for _, g := range byStore {
@@ -153,9 +153,9 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 
 // oneStore reports whether every run of ws lives in one store.
 func oneStore(s *Scheduler, ws []*work) bool {
-	st := s.storeFor(ws[0].job)
+	key := s.storeKey(ws[0].job)
 	for _, w := range ws[1:] {
-		if s.storeFor(w.job) != st {
+		if s.storeKey(w.job) != key {
 			return false
 		}
 	}

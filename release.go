@@ -25,17 +25,18 @@ func (s *Scheduler) releaseUnstarted(ws []*work) (kept []*work) {
 	if len(ws) == 0 {
 		return nil
 	}
-	byStore := map[Store][]*work{}
-	var order []Store
+	byStore := map[string][]*work{}
+	var order []string
 	for _, w := range ws {
-		st := s.storeFor(w.job)
-		if _, ok := byStore[st]; !ok {
-			order = append(order, st)
+		key := s.storeKey(w.job)
+		if _, ok := byStore[key]; !ok {
+			order = append(order, key)
 		}
-		byStore[st] = append(byStore[st], w)
+		byStore[key] = append(byStore[key], w)
 	}
-	for _, st := range order {
-		group := s.dropGone(st, byStore[st], &kept)
+	for _, key := range order {
+		st := s.stores[key]
+		group := s.dropGone(st, byStore[key], &kept)
 		if len(group) == 0 {
 			continue
 		}

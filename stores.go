@@ -25,10 +25,17 @@ func storeList(cfg Config) ([]string, map[string]Store) {
 
 // storeFor returns the store a job lives in.
 func (s *Scheduler) storeFor(job *Job) Store {
-	if st, ok := s.stores[job.Store]; ok {
-		return st
+	return s.stores[s.storeKey(job)]
+}
+
+// storeKey is the name of the store a job lives in. Runs are grouped by
+// it, never by comparing Store values: a store's dynamic type need not be
+// comparable (a wrapper struct holding a func, for one).
+func (s *Scheduler) storeKey(job *Job) string {
+	if _, ok := s.stores[job.Store]; ok {
+		return job.Store
 	}
-	return s.store
+	return DefaultStore
 }
 
 // findJob looks a job up in every store, default first.
