@@ -31,12 +31,33 @@ func (s *Scheduler) executeBatch(ws []*work) {
 		ready = append(ready, w)
 	}
 	started := s.record(ctx, ready, true)
+	// The runs after the first wait for the ones before them: a shutdown
+	// meanwhile takes them back, for another node to start.
+	var held *heldBatch
+	if len(started) > 1 {
+		if held = s.gate.hold(started[1:]); held == nil {
+			// The shutdown has collected the held runs already.
+			for _, w := range s.releaseUnstarted(s.unrecordStart(started[1:])) {
+				s.interrupt(w, "scheduler shut down before the run started")
+			}
+			started = started[:1]
+		}
+	}
 	// One clock read between two handlers: the end of one is the start
 	// of the next.
 	t := s.clock.Now()
-	for _, w := range started {
+	ran := started[:0]
+	for i, w := range started {
+		if i > 0 && !held.start(i-1) {
+			continue
+		}
 		t = s.runHandler(w, t)
+		ran = append(ran, w)
 	}
+	if held != nil {
+		s.gate.done(held)
+	}
+	started = ran
 	s.record(ctx, started, false)
 	for _, w := range started {
 		run, job := w.run, w.job

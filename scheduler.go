@@ -50,6 +50,7 @@ type Scheduler struct {
 	bg         sync.WaitGroup // maintenance and store watchers
 	started    time.Time
 	delayed    delayQueue
+	gate       startGate // the rest of workers' batches, not started yet
 	shutdownCh chan struct{} // closed when Shutdown has finished
 
 	wake chan struct{}
@@ -243,6 +244,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	for _, e := range s.execs {
 		unstarted = append(unstarted, e.drain()...)
 	}
+	unstarted = append(unstarted, s.unrecordStart(s.gate.takeAll())...)
 	for _, w := range s.releaseUnstarted(unstarted) {
 		s.interrupt(w, "scheduler shut down before the run started")
 	}
