@@ -50,7 +50,7 @@ type Scheduler struct {
 	bg         sync.WaitGroup // maintenance and store watchers
 	started    time.Time
 	delayed    delayQueue
-	gate       startGate // the rest of workers' batches, not started yet
+	gate       startGate     // the rest of workers' batches, not started yet
 	shutdownCh chan struct{} // closed when Shutdown has finished
 
 	wake chan struct{}
