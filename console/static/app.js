@@ -8,7 +8,7 @@
 
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
-  const runEvents = ['run_submitted', 'run_succeeded', 'run_failed', 'run_missed', 'run_skipped', 'run_timeout', 'run_interrupted'];
+  const runEvents = ['run_submitted', 'run_succeeded', 'run_failed', 'run_missed', 'run_skipped', 'run_timeout', 'run_interrupted', 'run_released'];
   const flashKey = 'sundial-flash';
 
   // api calls the native API and answers {ok, status, data}; data is the
