@@ -203,6 +203,32 @@ func HasOpenRuns(base string, to time.Time) (bool, error) {
 	return false, nil
 }
 
+// ClaimedUntil reports whether every job has been claimed for all its
+// fires before to: its next fire time is at or after to (or it has none).
+func ClaimedUntil(base string, to time.Time) (bool, error) {
+	var page struct {
+		Jobs []struct {
+			NextRunTime *string `json:"next_run_time"`
+		} `json:"jobs"`
+	}
+	if err := call(base, "GET", "/api/v1/jobs?limit=1000", nil, &page); err != nil {
+		return false, err
+	}
+	for _, j := range page.Jobs {
+		if j.NextRunTime == nil {
+			continue
+		}
+		next, err := time.Parse(time.RFC3339Nano, *j.NextRunTime)
+		if err != nil {
+			return false, err
+		}
+		if next.Before(to) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // ListJobs returns every job's definition as the API shows it, by id,
 // without the fields that change at every fire (next_run_time, etag,
 // updated_at): what must survive a fault unchanged.

@@ -321,9 +321,10 @@ func StartAt(lead time.Duration) time.Time {
 // Until sleeps until t: the time windows of a scenario.
 func Until(t time.Time) { time.Sleep(time.Until(t)) }
 
-// Settle waits after a window ends until every run of a fire scheduled
-// before to has finished (so the sink has every delivery the checks need),
-// or for the jobs' longest hold plus 10 s at most: a run that never
+// Settle waits after a window ends until every fire before to has been
+// claimed (each job's next fire time is at or after to) and every run of
+// those fires has finished (so the sink has every delivery the checks
+// need), or for the jobs' longest hold plus 10 s at most: a run that never
 // finishes is the checks' to report, not a reason to wait forever.
 func (c *Cluster) Settle(to time.Time) {
 	var hold time.Duration
@@ -331,6 +332,9 @@ func (c *Cluster) Settle(to time.Time) {
 		hold = max(hold, j.Hold)
 	}
 	for deadline := time.Now().Add(hold + 10*time.Second); time.Now().Before(deadline); pause(250 * time.Millisecond) {
+		if claimed, err := ClaimedUntil(c.API(), to); err != nil || !claimed {
+			continue
+		}
 		if open, err := HasOpenRuns(c.API(), to); err == nil && !open {
 			return
 		}
