@@ -102,7 +102,7 @@ func (s *Scheduler) claimLimit() int {
 	if n <= 1 {
 		return s.cfg.ClaimBatch
 	}
-	return min(s.cfg.ClaimBatch, max(16, s.cfg.ClaimBatch/(8*n)))
+	return min(s.cfg.ClaimBatch, max(32, s.cfg.ClaimBatch/(4*n)))
 }
 
 // reapWakeGap is the shortest time between two reaps when store
