@@ -20,9 +20,6 @@ func TestChaosTerm(t *testing.T) {
 }
 
 func termNode(t *testing.T, backend string) {
-	chaos.KnownGap(t, "a stopping node stops renewing its lease while it waits for its running jobs, so after lease_ttl the others "+
-		"interrupt them and start the next fires of the same jobs (max_instances overlap); and a worker records its whole batch running, "+
-		"then keeps starting the batch's runs during the shutdown instead of releasing them")
 	n := chaos.Size(12, 30)
 	const interval, hold = 8 * time.Second, 3 * time.Second
 	skipIfUnfit(t)
