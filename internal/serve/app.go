@@ -90,6 +90,7 @@ func (cfg *Config) scheduler(st sundial.Store, opts *Options) (*sundial.Schedule
 		Store: st, Tasks: reg, Executors: execs, JobDefaults: &defaults, Timezone: loc,
 		Clock: opts.Clock, Logger: opts.Logger, NodeID: cfg.NodeID, Version: opts.Version,
 		LeaseTTL:      time.Duration(cfg.LeaseTTL),
+		StoreTimeout:  time.Duration(cfg.StoreTimeout),
 		ShutdownGrace: time.Duration(cfg.ShutdownTimeout),
 		Retention:     sundial.Retention{MaxAge: time.Duration(cfg.History.MaxAge), MaxPerJob: cfg.History.MaxPerJob},
 	})

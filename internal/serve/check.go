@@ -82,7 +82,7 @@ func (cfg *Config) Check() Problems {
 	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
 		add("tls", "cert_file and key_file go together")
 	}
-	if cfg.ShutdownTimeout < 0 || cfg.LeaseTTL < 0 || cfg.PollInterval < 0 {
+	if cfg.ShutdownTimeout < 0 || cfg.LeaseTTL < 0 || cfg.PollInterval < 0 || cfg.StoreTimeout < 0 {
 		add("shutdown_timeout", "durations must not be negative")
 	}
 	if len(ps) == 0 {

@@ -42,6 +42,10 @@ type Config struct {
 	// LeaseTTL is how long the store counts this node alive after a
 	// heartbeat. Default 30s.
 	LeaseTTL Duration `yaml:"lease_ttl"`
+	// StoreTimeout bounds every store call the scheduler makes on its own
+	// (claims, run records, leases), so a hung connection costs a logged
+	// error and a retry. Default 30s.
+	StoreTimeout Duration `yaml:"store_timeout"`
 	// PollInterval bounds how late a change made by another node or by
 	// SQL is noticed where the store polls (SQLite, MySQL). Default 1s.
 	PollInterval Duration `yaml:"poll_interval"`

@@ -182,6 +182,7 @@ func (cfg *Config) ApplyEnv(getenv func(string) string) error {
 	list("SUNDIAL_HTTP_ALLOW", &cfg.HTTP.Allow)
 	dur("SUNDIAL_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout)
 	dur("SUNDIAL_LEASE_TTL", &cfg.LeaseTTL)
+	dur("SUNDIAL_STORE_TIMEOUT", &cfg.StoreTimeout)
 	dur("SUNDIAL_POLL_INTERVAL", &cfg.PollInterval)
 	if v := getenv("SUNDIAL_HTTP_ALLOW_PRIVATE"); v != "" {
 		b, err := strconv.ParseBool(v)
