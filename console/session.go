@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/sundial-scheduler/sundial/server"
@@ -95,7 +94,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if !sameOrigin(r) {
+	if !server.SameOrigin(r) {
 		c.renderError(w, r, nil, &httpError{status: http.StatusForbidden, msg: "sign-in refused: the form was posted from another site"})
 		return
 	}
@@ -139,7 +138,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !sameOrigin(r) || !sess.CheckCSRF(r) {
+	if !server.SameOrigin(r) || !sess.CheckCSRF(r) {
 		c.renderError(w, r, &viewer{id: sess.Identity, sess: sess},
 			&httpError{status: http.StatusForbidden, msg: "sign-out refused: the form lacked this session's token or came from another site"})
 		return
@@ -156,23 +155,6 @@ func (c *Console) cookie(value string, maxAge int) *http.Cookie {
 		Name: server.SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteStrictMode,
 	}
-}
-
-// sameOrigin reports whether a form post comes from this site's own
-// pages: the browser does not mark it as from another site, and its Origin
-// (when sent) names the host it was posted to.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // localPath returns p when it is a path on this site, else "/": the

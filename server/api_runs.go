@@ -46,19 +46,25 @@ func (srv *Server) runParams(q url.Values) (sundial.RunListParams, int, error) {
 			*f.t = t
 		}
 	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return p, 0, errInvalid("before", "must be the seq of a run, got %q", v)
-		}
-		p.BeforeSeq = n
-	}
-	limit, err := queryLimit(q.Get("limit"), 50, 1000)
+	before, limit, err := pageParams(q, 50)
 	if err != nil {
 		return p, 0, err
 	}
+	p.BeforeSeq = before
 	p.Limit = limit + 1 // one more tells whether there is a next page
 	return p, limit, nil
+}
+
+// pageParams reads a seq-paged list's cursor (before: the seq of the last
+// item of the previous page) and limit.
+func pageParams(q url.Values, def int) (before int64, limit int, err error) {
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			return 0, 0, errInvalid("before", "must be the seq of the last item of the previous page, got %q", v)
+		}
+	}
+	limit, err = queryLimit(q.Get("limit"), def, 1000)
+	return before, limit, err
 }
 
 func (srv *Server) writeRuns(w http.ResponseWriter, r *http.Request, p sundial.RunListParams, limit int) error {

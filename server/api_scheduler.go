@@ -158,11 +158,11 @@ func (srv *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 			*f.t = t
 		}
 	}
-	rp, limit, err := srv.runParams(map[string][]string{"before": q["before"], "limit": q["limit"]})
+	before, limit, err := pageParams(q, 50)
 	if err != nil {
 		return err
 	}
-	p.BeforeSeq, p.Limit = rp.BeforeSeq, rp.Limit
+	p.BeforeSeq, p.Limit = before, limit+1 // one more tells whether there is a next page
 	entries, err := srv.opts.Audit.AuditList(r.Context(), p)
 	if err != nil {
 		return err

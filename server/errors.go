@@ -78,9 +78,6 @@ func toAPIError(err error, triggerPrefix string) *apiError {
 		if field == "trigger" && errors.As(je.Err, &fe) {
 			return errInvalid(triggerPrefix+fe.Field, "%s", fieldReason(fe))
 		}
-		if field == "trigger" && triggerPrefix == "" {
-			field = "trigger"
-		}
 		return errInvalid(field, "%s", je.Reason)
 	case errors.Is(err, trigger.ErrInvalid):
 		return errInvalid("trigger", "%v", err)

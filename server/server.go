@@ -204,7 +204,7 @@ func identity(r *http.Request) Identity {
 var errCSRF = &apiError{Status: http.StatusForbidden, Code: codeCSRF, Message: "missing or wrong " + CSRFHeader + " for this session, or a request from another site"}
 
 func (srv *Server) authenticate(r *http.Request) (Identity, error) {
-	if !safeMethod(r.Method) && !sameOrigin(r) {
+	if !safeMethod(r.Method) && !SameOrigin(r) {
 		return Identity{}, errCSRF
 	}
 	if srv.opts.Auth == nil {
@@ -238,11 +238,14 @@ func (srv *Server) Auth() *Auth { return srv.opts.Auth }
 // Authenticate returns who made a request, as every route checks it.
 func (srv *Server) Authenticate(r *http.Request) (Identity, error) { return srv.authenticate(r) }
 
-// sameOrigin reports whether a browser request comes from this server's
-// own pages: no Origin header (not a browser), or one naming the Host the
-// request was sent to, and not marked cross-site by the browser.
-func sameOrigin(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+// SameOrigin reports whether a browser request comes from this server's
+// own pages: the browser marks it same-origin (or sends no mark), and its
+// Origin header, if any, names the Host the request was sent to. The
+// console's sign-in form applies the same rule.
+func SameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
 		return false
 	}
 	origin := r.Header.Get("Origin")
