@@ -71,6 +71,7 @@ func (s *Scheduler) executeBatch(ws []*work) {
 			s.retry(w)
 		}
 	}
+	recycle(started)
 }
 
 // runHandler runs one started run's handler from start, sets its outcome
@@ -84,11 +85,11 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 		defer cancel()
 	}
 	run.StartedAt = start
-	// The context lives in the work: one allocation per fire fewer. The
-	// work is never reused, so a handler may keep rc.
-	rc := &w.rc
-	rc.JobID, rc.RunID, rc.ScheduledAt, rc.Attempt = job.ID, run.ID, run.ScheduledAt, run.Attempt
-	rc.Args, rc.Kwargs, rc.maxOut, rc.log = job.Args, job.Kwargs, maxOutput, s.log
+	// Its own allocation, never reused: a handler may keep rc.
+	rc := &RunContext{
+		JobID: job.ID, RunID: run.ID, ScheduledAt: run.ScheduledAt, Attempt: run.Attempt,
+		Args: job.Args, Kwargs: job.Kwargs, maxOut: maxOutput, log: s.log,
+	}
 	err := callHandler(w.handler, runCtx, rc)
 	output, endJob := rc.result()
 

@@ -27,9 +27,34 @@ type work struct {
 	run *Run
 	own Run // the run's storage when the work holds its own copy
 
-	handler Handler    // set when the run starts
-	endJob  bool       // the handler ended the job's schedule
-	rc      RunContext // the handler's, when the run starts
+	handler Handler // set when the run starts
+	endJob  bool    // the handler ended the job's schedule
+	pooled  bool    // from workPool: back to it once the run is recorded
+}
+
+// workPool recycles the works of claimed runs: a fire then allocates no
+// work, only its handler's RunContext (which a handler may keep). A work
+// goes back to the pool only from executeBatch, after its outcome is
+// recorded and its events (which copy the run) are emitted; works that a
+// shutdown takes, delays or hands over are left to the collector.
+var workPool = sync.Pool{New: func() any { return &work{pooled: true} }}
+
+// newPooledWork returns a work for a copy of run.
+func newPooledWork(job *Job, run *Run) *work {
+	w := workPool.Get().(*work)
+	w.job, w.own = job, *run
+	w.run = &w.own
+	return w
+}
+
+// recycle returns pooled works to the pool, cleared.
+func recycle(ws []*work) {
+	for _, w := range ws {
+		if w.pooled {
+			*w = work{pooled: true}
+			workPool.Put(w)
+		}
+	}
 }
 
 // maxTake bounds how many queued runs one worker takes at once. A run

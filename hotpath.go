@@ -63,11 +63,53 @@ func (b *submitBatch) submit() {
 }
 
 // runAndSlot is a decision's one run together with the array that
-// ClaimDecision.Runs points into: one allocation for the common decision
-// of one run.
+// ClaimDecision.Runs points into.
 type runAndSlot struct {
 	run  Run
 	slot [1]*Run
+}
+
+// claimScratch is the dispatch loop's reusable memory for one claim: the
+// runs of its common decisions and the claims slice. Stores copy what they
+// keep and the loop copies each submitted run into its work before the
+// next claim, so none of it outlives a dispatchStore call, and a fire
+// allocates no decision. Used by the loop goroutine only.
+type claimScratch struct {
+	chunks [][]runAndSlot // chunks of scratchChunk records
+	next   int            // records handed out since reset
+	claims []Claim
+}
+
+const scratchChunk = 256
+
+// take returns a zeroed record for one decision.
+func (c *claimScratch) take() *runAndSlot {
+	k, i := c.next/scratchChunk, c.next%scratchChunk
+	if k == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]runAndSlot, scratchChunk))
+	}
+	c.next++
+	return &c.chunks[k][i]
+}
+
+// reset makes every record reusable, clearing them so that they keep no
+// strings alive, and drops memory a rare large claim grew beyond a bound.
+func (c *claimScratch) reset() {
+	used := (c.next + scratchChunk - 1) / scratchChunk
+	for _, ch := range c.chunks[:used] {
+		clear(ch)
+	}
+	const keep = 64 // chunks, 16,384 records
+	if len(c.chunks) > keep {
+		clear(c.chunks[keep:])
+		c.chunks = c.chunks[:keep]
+	}
+	c.next = 0
+	clear(c.claims)
+	if cap(c.claims) > keep*scratchChunk {
+		c.claims = nil
+	}
+	c.claims = c.claims[:0]
 }
 
 // decideOne decides the common case at the cost of one trigger step and one
@@ -83,7 +125,7 @@ func (s *Scheduler) decideOne(job *Job, active int, now time.Time, tasks *taskCa
 	if more && !next.After(now) {
 		return ClaimDecision{}, false // a backlog: the general rule
 	}
-	rs := new(runAndSlot)
+	rs := s.scratch.take()
 	r := &rs.run
 	_, registered := tasks.lookup(s.cfg.Tasks, job.Task)
 	switch {

@@ -97,6 +97,7 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	defer cancel()
 	var tasks taskCache
 	limit := s.claimLimit()
+	defer s.scratch.reset()
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,
 		Limit: limit,
@@ -104,7 +105,11 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 		Decide: func(job *Job, active int) ClaimDecision {
 			return s.decide(job, active, now, &tasks)
 		},
+		Claims: s.scratch.claims,
 	})
+	if cap(claims) > cap(s.scratch.claims) {
+		s.scratch.claims = claims[:0] // grown: keep it for the next claim
+	}
 	if err != nil {
 		// Claims a backend committed before failing are still returned:
 		// their runs are recorded, so they run.
@@ -210,8 +215,7 @@ func (s *Scheduler) afterClaim(job *Job, r *Run, now time.Time) *work {
 	}
 	s.emitRun(EventRunSubmitted, r, job.Task)
 	// The claimed run is the store's: the worker changes its own copy.
-	w := &work{job: job, own: *r}
-	w.run = &w.own
+	w := newPooledWork(job, r)
 	if job.Trigger.Jitter() <= 0 {
 		return w
 	}

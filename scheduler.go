@@ -67,6 +67,8 @@ type Scheduler struct {
 	// included (from the last heartbeat); it sizes claims.
 	peers atomic.Int32
 
+	scratch claimScratch // the dispatch loop's; see claimScratch
+
 	runPrefix string
 	runSeq    atomic.Uint64
 	rndMu     sync.Mutex

@@ -208,6 +208,10 @@ type JobClaimDueParams struct {
 	// read-only snapshot: Decide must not modify it (the memory store hands
 	// out its stored value to keep claims cheap).
 	Decide func(job *Job, active int) ClaimDecision
+	// Claims, when not nil, is a buffer of length 0 that the store may
+	// append its claims to and return, so that a claim batch allocates no
+	// slice; the caller does not use it until the call returns.
+	Claims []Claim
 }
 
 // ClaimDecision is what the scheduler does with one due job.
@@ -217,15 +221,17 @@ type ClaimDecision struct {
 	// NextRunTime is the job's new next fire time when not Finished.
 	NextRunTime time.Time
 	// Runs to record: submitted ones are then executed by the claiming
-	// node, missed and skipped ones are final. The store may keep these
-	// values as its own (Decide makes new ones for every call).
+	// node, missed and skipped ones are final. They are the caller's: a
+	// store that keeps a run keeps a copy (the scheduler reuses their
+	// memory once it has handled the claims). A store sets each one's Seq
+	// when it has one, and may return them in Claim.Runs.
 	Runs []*Run
 }
 
 // Claim is one job claimed by JobClaimDue with its recorded runs.
 type Claim struct {
 	Job *Job // as it was when claimed (before advancing); read-only
-	// Runs as recorded; read-only (they may be the store's own values).
+	// Runs as recorded; read-only (they may be the decision's values).
 	Runs     []*Run
 	Finished bool
 }

@@ -10,7 +10,7 @@ import (
 // few index writes with no allocation and no map operation besides the
 // one index from run id to handle. Evicted records are reused.
 
-// handle is the index of a run record in history.recs; 0 is none.
+// handle is the index of a run record in the history's slab; 0 is none.
 type handle = int32
 
 // Lists a run record is on, each with its own links.
@@ -30,14 +30,18 @@ type list struct {
 }
 
 type runRec struct {
-	run  *sundial.Run // the store's own value; nil when the record is free
-	job  *entry       // the runs' owner by job id
+	val  sundial.Run // the store's own copy of the run
+	job  *entry      // the runs' owner by job id; nil when the record is free
 	link [nLists]link
 }
 
 // history is the run history; every method runs under Store.mu.
 type history struct {
-	recs       []runRec
+	// chunks hold the records: record i is chunks[i/chunkSize][i%chunkSize].
+	// A full slab grows by a chunk, so records never move (no copy of the
+	// whole history as it grows) and pointers to them stay valid.
+	chunks     [][]runRec
+	n          handle // records in use or free, record 0 included
 	free       handle // free records, linked through link[onAll].next
 	ids        map[string]handle
 	all        list // onAll
@@ -54,28 +58,42 @@ type jobRuns struct {
 }
 
 func newHistory() history {
-	return history{recs: make([]runRec, 1), ids: map[string]handle{}}
+	return history{chunks: [][]runRec{make([]runRec, chunkSize)}, n: 1, ids: map[string]handle{}}
 }
 
 func (h *history) alloc() handle {
 	if i := h.free; i != 0 {
-		h.free = h.recs[i].link[onAll].next
-		h.recs[i].link[onAll] = link{}
+		h.free = h.rec(i).link[onAll].next
+		h.rec(i).link[onAll] = link{}
 		return i
 	}
-	h.recs = append(h.recs, runRec{})
-	return handle(len(h.recs) - 1)
+	if int(h.n)%chunkSize == 0 {
+		h.chunks = append(h.chunks, make([]runRec, chunkSize))
+	}
+	h.n++
+	return h.n - 1
 }
 
+// chunkSize is how many run records one chunk of the slab holds.
+const chunkSize = 1024
+
+// rec returns record i.
+func (h *history) rec(i handle) *runRec {
+	return &h.chunks[i/chunkSize][i%chunkSize]
+}
+
+// size is the number of records, record 0 (none) included.
+func (h *history) size() int { return int(h.n) }
+
 func (h *history) release(i handle) {
-	h.recs[i] = runRec{link: [nLists]link{onAll: {next: h.free}}}
+	*h.rec(i) = runRec{link: [nLists]link{onAll: {next: h.free}}}
 	h.free = i
 }
 
 func (h *history) pushBack(l *list, k int, i handle) {
-	h.recs[i].link[k] = link{prev: l.tail}
+	h.rec(i).link[k] = link{prev: l.tail}
 	if l.tail != 0 {
-		h.recs[l.tail].link[k].next = i
+		h.rec(l.tail).link[k].next = i
 	} else {
 		l.head = i
 	}
@@ -84,30 +102,31 @@ func (h *history) pushBack(l *list, k int, i handle) {
 }
 
 func (h *history) unlink(l *list, k int, i handle) {
-	lk := h.recs[i].link[k]
+	lk := h.rec(i).link[k]
 	if lk.prev != 0 {
-		h.recs[lk.prev].link[k].next = lk.next
+		h.rec(lk.prev).link[k].next = lk.next
 	} else {
 		l.head = lk.next
 	}
 	if lk.next != 0 {
-		h.recs[lk.next].link[k].prev = lk.prev
+		h.rec(lk.next).link[k].prev = lk.prev
 	} else {
 		l.tail = lk.prev
 	}
-	h.recs[i].link[k] = link{}
+	h.rec(i).link[k] = link{}
 	l.n--
 }
 
-// insert records run for the job id e, and returns its handle. The store
-// owns run from now on; its Seq is set.
+// insertRun records a copy of run for the job id e, and returns its
+// handle; run.Seq is set. The copy lives in the slab: no allocation once
+// the history is full and evicted records are reused.
 func (s *Store) insertRun(e *entry, run *sundial.Run) handle {
 	h := &s.hist
 	h.seq++
 	run.Seq = h.seq
 	i := h.alloc()
-	r := &h.recs[i]
-	r.run, r.job = run, e
+	r := h.rec(i)
+	r.val, r.job = *run, e
 	h.pushBack(&h.all, onAll, i)
 	h.pushBack(&e.hist.runs, onJob, i)
 	h.ids[run.ID] = i
@@ -125,7 +144,7 @@ func (s *Store) insertRun(e *entry, run *sundial.Run) handle {
 func (s *Store) finishRun(i handle) {
 	h := &s.hist
 	h.unlink(&h.unfinished, onState, i)
-	h.recs[i].job.hist.active--
+	h.rec(i).job.hist.active--
 	s.retire(i)
 }
 
@@ -134,7 +153,7 @@ func (s *Store) finishRun(i handle) {
 // max_instances.
 func (s *Store) retire(i handle) {
 	h := &s.hist
-	jr := &h.recs[i].job.hist
+	jr := &h.rec(i).job.hist
 	h.pushBack(&h.finished, onState, i)
 	h.pushBack(&jr.done, onDone, i)
 	for int(jr.done.n) > s.opts.RunsPerJob {
@@ -149,13 +168,13 @@ func (s *Store) retire(i handle) {
 // neither a job nor runs (so one-shot jobs leave nothing behind).
 func (s *Store) evict(i handle) {
 	h := &s.hist
-	r := &h.recs[i]
+	r := h.rec(i)
 	e := r.job
 	h.unlink(&h.all, onAll, i)
 	h.unlink(&e.hist.runs, onJob, i)
 	h.unlink(&h.finished, onState, i)
 	h.unlink(&e.hist.done, onDone, i)
-	delete(h.ids, r.run.ID)
+	delete(h.ids, r.val.ID)
 	h.release(i)
 	s.forgetIfEmpty(e)
 }

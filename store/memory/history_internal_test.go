@@ -107,16 +107,16 @@ func (s *Store) checkHistory() error {
 	walk := func(l list, k int) ([]handle, error) {
 		var out []handle
 		prev := handle(0)
-		for i := l.head; i != 0; i = h.recs[i].link[k].next {
-			if h.recs[i].link[k].prev != prev {
-				return nil, fmt.Errorf("list %d: record %d's prev is %d, not %d", k, i, h.recs[i].link[k].prev, prev)
+		for i := l.head; i != 0; i = h.rec(i).link[k].next {
+			if h.rec(i).link[k].prev != prev {
+				return nil, fmt.Errorf("list %d: record %d's prev is %d, not %d", k, i, h.rec(i).link[k].prev, prev)
 			}
-			if h.recs[i].run == nil {
+			if h.rec(i).job == nil {
 				return nil, fmt.Errorf("list %d holds free record %d", k, i)
 			}
 			out = append(out, i)
 			prev = i
-			if len(out) > len(h.recs) {
+			if len(out) > h.size() {
 				return nil, fmt.Errorf("list %d has a cycle", k)
 			}
 		}
@@ -127,7 +127,7 @@ func (s *Store) checkHistory() error {
 	}
 	seqOrdered := func(hs []handle) bool {
 		for j := 1; j < len(hs); j++ {
-			if h.recs[hs[j-1]].run.Seq >= h.recs[hs[j]].run.Seq {
+			if h.rec(hs[j-1]).val.Seq >= h.rec(hs[j]).val.Seq {
 				return false
 			}
 		}
@@ -141,7 +141,7 @@ func (s *Store) checkHistory() error {
 		return fmt.Errorf("%d runs listed (by Seq: %v), %d indexed", len(all), seqOrdered(all), len(h.ids))
 	}
 	for id, i := range h.ids {
-		if h.recs[i].run == nil || h.recs[i].run.ID != id {
+		if h.rec(i).job == nil || h.rec(i).val.ID != id {
 			return fmt.Errorf("run %s indexed at a record that is not its", id)
 		}
 	}
@@ -157,13 +157,13 @@ func (s *Store) checkHistory() error {
 		return fmt.Errorf("%d unfinished (by Seq: %v) and %d finished of %d runs", len(unfinished), seqOrdered(unfinished), len(finished), len(all))
 	}
 	for _, i := range unfinished {
-		if h.recs[i].run.Status.Finished() {
-			return fmt.Errorf("finished run %s on the unfinished list", h.recs[i].run.ID)
+		if h.rec(i).val.Status.Finished() {
+			return fmt.Errorf("finished run %s on the unfinished list", h.rec(i).val.ID)
 		}
 	}
 	for _, i := range finished {
-		if !h.recs[i].run.Status.Finished() {
-			return fmt.Errorf("unfinished run %s on the finished list", h.recs[i].run.ID)
+		if !h.rec(i).val.Status.Finished() {
+			return fmt.Errorf("unfinished run %s on the finished list", h.rec(i).val.ID)
 		}
 	}
 	total := 0
@@ -181,10 +181,10 @@ func (s *Store) checkHistory() error {
 		}
 		active := 0
 		for _, i := range runs {
-			if h.recs[i].job != e || h.recs[i].run.JobID != id {
-				return fmt.Errorf("run %s on the list of job %s", h.recs[i].run.ID, id)
+			if h.rec(i).job != e || h.rec(i).val.JobID != id {
+				return fmt.Errorf("run %s on the list of job %s", h.rec(i).val.ID, id)
 			}
-			if !h.recs[i].run.Status.Finished() {
+			if !h.rec(i).val.Status.Finished() {
 				active++
 			}
 		}
@@ -198,14 +198,14 @@ func (s *Store) checkHistory() error {
 		return fmt.Errorf("jobs list %d runs, %d kept", total, len(all))
 	}
 	free := 0
-	for i := h.free; i != 0; i = h.recs[i].link[onAll].next {
-		if h.recs[i].run != nil {
-			return fmt.Errorf("free record %d holds run %s", i, h.recs[i].run.ID)
+	for i := h.free; i != 0; i = h.rec(i).link[onAll].next {
+		if h.rec(i).job != nil {
+			return fmt.Errorf("free record %d holds run %s", i, h.rec(i).val.ID)
 		}
 		free++
 	}
-	if free+len(all)+1 != len(h.recs) {
-		return fmt.Errorf("%d free and %d used records of %d", free, len(all), len(h.recs)-1)
+	if free+len(all)+1 != h.size() {
+		return fmt.Errorf("%d free and %d used records of %d", free, len(all), h.size()-1)
 	}
 	return nil
 }

@@ -287,7 +287,7 @@ func (s *Store) JobClaimDue(_ context.Context, p sundial.JobClaimDueParams) ([]s
 	if !live {
 		return nil, fmt.Errorf("claim as node %q: %w", p.Node, sundial.ErrLeaseLost)
 	}
-	var claims []sundial.Claim
+	claims := p.Claims[:0] // nil without a buffer
 	for {
 		n := len(claims)
 		claims = s.claimSome(p, claims)

@@ -22,16 +22,14 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) er
 		if maxActive > 0 && int(e.hist.active) >= maxActive {
 			return fmt.Errorf("job %s has %d unfinished runs: %w", run.JobID, e.hist.active, sundial.ErrMaxInstances)
 		}
-		for i := e.hist.runs.head; i != 0; i = h.recs[i].link[onJob].next {
-			r := h.recs[i].run
+		for i := e.hist.runs.head; i != 0; i = h.rec(i).link[onJob].next {
+			r := &h.rec(i).val
 			if r.Attempt == run.Attempt && r.ScheduledAt.Equal(run.ScheduledAt) {
 				return fmt.Errorf("job %s at %s attempt %d: %w", run.JobID, run.ScheduledAt, run.Attempt, sundial.ErrDuplicateRun)
 			}
 		}
 	}
-	cp := *run
-	s.insertRun(s.entryFor(run.JobID), &cp)
-	run.Seq = cp.Seq
+	s.insertRun(s.entryFor(run.JobID), run)
 	return nil
 }
 
@@ -54,7 +52,7 @@ func (s *Store) updateRun(run *sundial.Run, live *leaseCache) error {
 	if !ok {
 		return sundial.ErrRunNotFound
 	}
-	old := s.hist.recs[i].run
+	old := &s.hist.rec(i).val
 	if old.Status.Finished() || old.Node != run.Node || !live.live(old.Node) {
 		return sundial.ErrLeaseLost
 	}
@@ -100,7 +98,7 @@ func (s *Store) RunGet(_ context.Context, id string) (*sundial.Run, error) {
 	if !ok {
 		return nil, sundial.ErrRunNotFound
 	}
-	cp := *s.hist.recs[i].run
+	cp := s.hist.rec(i).val
 	return &cp, nil
 }
 
@@ -117,8 +115,8 @@ func (s *Store) RunList(_ context.Context, p sundial.RunListParams) ([]*sundial.
 		}
 	}
 	var out []*sundial.Run
-	for i := start; i != 0; i = h.recs[i].link[k].prev {
-		r := h.recs[i].run
+	for i := start; i != 0; i = h.rec(i).link[k].prev {
+		r := &h.rec(i).val
 		if (p.BeforeSeq > 0 && r.Seq >= p.BeforeSeq) || !p.Matches(r) {
 			continue
 		}
@@ -140,8 +138,8 @@ func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, erro
 	for _, e := range s.names {
 		kept := 0
 		for i := e.hist.runs.tail; i != 0; {
-			prev := h.recs[i].link[onJob].prev
-			r := h.recs[i].run
+			prev := h.rec(i).link[onJob].prev
+			r := &h.rec(i).val
 			if r.Status.Finished() {
 				kept++
 				ended := r.FinishedAt
@@ -175,8 +173,8 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		if p.Limit > 0 && len(res.Taken)+len(res.Interrupted) >= p.Limit {
 			break
 		}
-		next := h.recs[i].link[onState].next
-		r := h.recs[i].run
+		next := h.rec(i).link[onState].next
+		r := &h.rec(i).val
 		switch {
 		case live.live(r.Node):
 		case r.Status == sundial.RunSubmitted || r.Recoverable:
@@ -209,7 +207,7 @@ func (s *Store) RunRelease(_ context.Context, p sundial.RunReleaseParams) ([]str
 		if !ok {
 			continue
 		}
-		r := s.hist.recs[i].run
+		r := &s.hist.rec(i).val
 		if r.Status != sundial.RunSubmitted || r.Node != p.Node {
 			continue
 		}
