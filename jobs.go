@@ -56,22 +56,30 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	if spec.Task == "" {
 		return nil, bad("task", "is required: the name of a registered task")
 	}
+	// Pointers to copies, not into spec: applyChanges's argument escapes,
+	// and a pointer into spec would move all of spec to the heap.
 	ch := JobChanges{
-		Task: &spec.Task, Args: spec.Args, Kwargs: spec.Kwargs,
+		Task: ptr(spec.Task), Args: spec.Args, Kwargs: spec.Kwargs,
 		MisfireGraceTime: spec.MisfireGraceTime, Coalesce: spec.Coalesce, Retry: spec.Retry,
-		Description: &spec.Description, Tags: &spec.Tags,
+	}
+	// The spec's description and tags replace the defaults', even empty.
+	if spec.Description != "" || d.Description != "" {
+		ch.Description = ptr(spec.Description)
+	}
+	if len(spec.Tags) > 0 || len(d.Tags) > 0 {
+		ch.Tags = ptr(spec.Tags)
 	}
 	if spec.Executor != "" {
-		ch.Executor = &spec.Executor
+		ch.Executor = ptr(spec.Executor)
 	}
 	if spec.MaxInstances != 0 {
-		ch.MaxInstances = &spec.MaxInstances
+		ch.MaxInstances = ptr(spec.MaxInstances)
 	}
 	if spec.Timeout != 0 {
-		ch.Timeout = &spec.Timeout
+		ch.Timeout = ptr(spec.Timeout)
 	}
 	if spec.Recovery != "" {
-		ch.Recovery = &spec.Recovery
+		ch.Recovery = ptr(spec.Recovery)
 	}
 	if err := s.applyChanges(job, ch); err != nil {
 		return nil, err
@@ -107,6 +115,9 @@ func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
 	}
 	return job, nil
 }
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }
 
 func encodeArgs(v any, open byte, empty string) (json.RawMessage, error) {
 	if v == nil {
