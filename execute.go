@@ -10,68 +10,65 @@ import (
 
 const maxOutput = 64 << 10
 
-// executeBatch runs the runs one worker took, in turn. Their starts are
-// recorded in one store write and their outcomes in another (per store),
-// so a backlog costs two writes per batch rather than two per run. A run
-// whose start the store refuses (another node took it over while this one
-// was stalled) is not started.
-func (s *Scheduler) executeBatch(ws []*work) {
+// execute is a worker's step: it records the outcome of done (the run it
+// ran last, nil if none) and the start of next (nil if none) in one store
+// write, then runs next's handler and returns next, finished but not yet
+// recorded (nil when it did not run). Recording each start just before
+// its handler means a run is never recorded running long before it runs:
+// a node that dies leaves only its truly running runs running, and its
+// queued ones submitted, for another node to take over. A run whose start
+// the store refuses (another node took it over while this one was
+// stalled) is not started.
+func (s *Scheduler) execute(buf *stepBuf, done, next *work) *work {
 	ctx := context.Background()
-	now := s.clock.Now()
-	ready := ws[:0]
-	var tasks taskCache
-	for _, w := range ws {
-		h, ok := tasks.lookup(s.cfg.Tasks, w.job.Task)
+	if next != nil {
+		h, ok := s.cfg.Tasks.Lookup(next.job.Task)
 		if !ok {
-			s.finish(ctx, w, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", w.job.Task, s.cfg.NodeID), "", nil)
-			continue
-		}
-		w.handler = h
-		w.run.Status, w.run.StartedAt = RunRunning, now
-		ready = append(ready, w)
-	}
-	started := s.record(ctx, ready, true)
-	// The runs after the first wait for the ones before them: a shutdown
-	// meanwhile takes them back, for another node to start.
-	var held *heldBatch
-	if len(started) > 1 {
-		if held = s.gate.hold(started[1:]); held == nil {
-			// The shutdown has collected the held runs already.
-			for _, w := range s.releaseUnstarted(s.unrecordStart(started[1:])) {
-				s.interrupt(w, "scheduler shut down before the run started")
-			}
-			started = started[:1]
+			s.finish(ctx, next, RunSkipped, fmt.Sprintf("task %q is not registered on node %s", next.job.Task, s.cfg.NodeID), "", nil)
+			next = nil
+		} else {
+			next.handler = h
+			next.run.Status, next.run.StartedAt = RunRunning, s.clock.Now()
 		}
 	}
-	// One clock read between two handlers: the end of one is the start
-	// of the next.
-	t := s.clock.Now()
-	ran := started[:0]
-	for i, w := range started {
-		if i > 0 && !held.start(i-1) {
-			continue
-		}
-		t = s.runHandler(w, t)
-		ran = append(ran, w)
+	pair := buf.works[:0]
+	if done != nil {
+		pair = append(pair, done)
 	}
-	if held != nil {
-		s.gate.done(held)
+	if next != nil {
+		pair = append(pair, next)
 	}
-	started = ran
-	s.record(ctx, started, false)
-	for _, w := range started {
-		run, job := w.run, w.job
-		s.emitRun(finishEvent(run.Status), run, job.Task)
-		if w.endJob {
-			if err := s.RemoveJob(ctx, job.ID); err != nil && !errors.Is(err, ErrJobNotFound) {
-				s.log.Error("end schedule", "job", job.ID, "err", err)
-			}
-		}
-		if (run.Status == RunFailed || run.Status == RunTimedOut) && run.Attempt <= job.Retry.Attempts && !w.endJob {
-			s.retry(w)
+	if len(pair) == 0 {
+		return nil
+	}
+	kept := s.record(ctx, pair, next, false, buf.runs[:0])
+	started := next != nil && len(kept) > 0 && kept[len(kept)-1] == next
+	*buf = stepBuf{} // keep no run alive
+	if done != nil {
+		s.afterRun(ctx, done)
+	}
+	if !started {
+		return nil
+	}
+	s.runHandler(next, next.run.StartedAt)
+	return next
+}
+
+// afterRun emits a recorded run's final event, ends its job's schedule
+// if its handler asked to, schedules a retry if it failed, and recycles
+// its work.
+func (s *Scheduler) afterRun(ctx context.Context, w *work) {
+	run, job := w.run, w.job
+	s.emitRun(finishEvent(run.Status), run, job.Task)
+	if w.endJob {
+		if err := s.RemoveJob(ctx, job.ID); err != nil && !errors.Is(err, ErrJobNotFound) {
+			s.log.Error("end schedule", "job", job.ID, "err", err)
 		}
 	}
-	recycle(started)
+	if (run.Status == RunFailed || run.Status == RunTimedOut) && run.Attempt <= job.Retry.Attempts && !w.endJob {
+		s.retry(w)
+	}
+	recycle(w)
 }
 
 // runHandler runs one started run's handler from start, sets its outcome
@@ -113,14 +110,18 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 }
 
 // record writes the runs' current state to their stores, one write per
-// store, and returns the works whose runs were accepted. starting says
-// whether this is the record of their start (for the log).
-func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*work {
+// store, and returns the works whose runs were accepted. starting is the
+// work among them whose start this records (nil if none), all if every
+// one's (for what a refusal means). buf, if not nil, is room for the
+// runs of one write.
+func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, all bool, buf []*Run) []*work {
 	if len(ws) == 0 {
 		return ws
 	}
 	var lost map[string]error
-	groups := [][]*work{ws}
+	var one [1][]*work
+	one[0] = ws
+	groups := one[:]
 	if !oneStore(s, ws) {
 		byStore := map[string][]*work{}
 		for _, w := range ws {
@@ -133,12 +134,13 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 		}
 	}
 	for _, g := range groups {
-		runs := make([]*Run, len(g))
-		for i, w := range g {
-			runs[i] = w.run
+		runs := buf[:0]
+		for _, w := range g {
+			runs = append(runs, w.run)
 		}
-		sctx, cancel := s.storeCtx(ctx)
-		err := s.storeFor(g[0].job).RunUpdate(sctx, runs...)
+		key := s.storeKey(g[0].job)
+		sctx, cancel := s.callCtx(ctx, key)
+		err := s.stores[key].RunUpdate(sctx, runs...)
 		cancel()
 		for _, e := range leaves(err) {
 			var re *RunError
@@ -148,7 +150,7 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 				}
 				lost[re.RunID] = re
 			} else {
-				s.log.Error("record runs", "starting", starting, "runs", len(runs), "err", e)
+				s.log.Error("record runs", "runs", len(runs), "err", e)
 			}
 		}
 	}
@@ -161,7 +163,7 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 		switch {
 		case !gone:
 			kept = append(kept, w)
-		case starting:
+		case all || w == starting:
 			// Another node took the run over (or ended it) while this
 			// one was stalled: starting it now could run it twice.
 			s.log.Warn("run not started: this node no longer owns it", "job", w.job.ID, "run", w.run.ID, "err", err)
@@ -218,7 +220,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
-	s.record(ctx, []*work{w}, false)
+	s.record(ctx, []*work{w}, nil, false, nil)
 	s.emitRun(finishEvent(status), run, w.job.Task)
 }
 

@@ -5,13 +5,16 @@ import (
 )
 
 // executor is a named worker pool: a fixed number of goroutines take runs
-// from an unbounded FIFO queue, so the dispatch loop never blocks on it.
-// When a backlog builds up, a worker takes its share of it (up to
-// maxTake) at once, so that the runs' records are written in batches.
+// from an unbounded FIFO queue, so the dispatch loop never blocks on it. A
+// worker takes one run at a time, so a long run never holds others back
+// while another worker is free, and runs still queued at a shutdown were
+// never started (they are released to other nodes).
 type executor struct {
 	name    string
 	workers int
-	exec    func([]*work)
+	// exec starts next (nil: none) and records prev's outcome (nil: none)
+	// in one write; it returns next, finished, or nil if it did not run.
+	exec func(buf *stepBuf, prev, next *work) *work
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -34,9 +37,9 @@ type work struct {
 
 // workPool recycles the works of claimed runs: a fire then allocates no
 // work, only its handler's RunContext (which a handler may keep). A work
-// goes back to the pool only from executeBatch, after its outcome is
-// recorded and its events (which copy the run) are emitted; works that a
-// shutdown takes, delays or hands over are left to the collector.
+// goes back to the pool only from afterRun, once its outcome is recorded
+// and its events (which copy the run) are emitted; works that a shutdown
+// takes, delays or hands over are left to the collector.
 var workPool = sync.Pool{New: func() any { return &work{pooled: true} }}
 
 // newPooledWork returns a work for a copy of run.
@@ -47,23 +50,15 @@ func newPooledWork(job *Job, run *Run) *work {
 	return w
 }
 
-// recycle returns pooled works to the pool, cleared.
-func recycle(ws []*work) {
-	for _, w := range ws {
-		if w.pooled {
-			*w = work{pooled: true}
-			workPool.Put(w)
-		}
+// recycle returns a pooled work to the pool, cleared.
+func recycle(w *work) {
+	if w.pooled {
+		*w = work{pooled: true}
+		workPool.Put(w)
 	}
 }
 
-// maxTake bounds how many queued runs one worker takes at once. A run
-// taken waits for the ones before it in the worker's batch, so the bound
-// is small; a worker takes more than one only from a backlog of more than
-// one per worker.
-const maxTake = 32
-
-func newExecutor(name string, workers int, exec func([]*work)) *executor {
+func newExecutor(name string, workers int, exec func(buf *stepBuf, prev, next *work) *work) *executor {
 	e := &executor{name: name, workers: workers, exec: exec}
 	e.cond = sync.NewCond(&e.mu)
 	return e
@@ -95,35 +90,44 @@ func (e *executor) submitAll(ws []*work) {
 	}
 }
 
+// worker runs queued runs one at a time. The outcome of a run is recorded
+// with the start of the next one, in one store write, while the queue has
+// more; alone, at once, when it is empty.
 func (e *executor) worker() {
 	defer e.wg.Done()
-	var batch []*work
+	var done *work // ran; outcome not recorded yet
+	buf := new(stepBuf)
 	for {
-		batch = e.take(batch[:0])
-		if len(batch) == 0 {
+		next, stop := e.take(done == nil)
+		if stop {
 			return
 		}
-		e.exec(batch)
-		clear(batch)
+		done = e.exec(buf, done, next)
 	}
 }
 
-// take waits for queued runs and appends the worker's share to buf;
-// nothing once the executor is stopping and its queue is empty.
-func (e *executor) take(buf []*work) []*work {
+// stepBuf is a worker's memory for the store write of each step, reused:
+// a step allocates nothing for it.
+type stepBuf struct {
+	works [2]*work
+	runs  [2]*Run
+}
+
+// take returns the next queued run. With wait it waits for one, and
+// reports stop (and no run) once the executor is stopping and its queue
+// is empty; without, it returns nil at once when the queue is empty.
+func (e *executor) take(wait bool) (w *work, stop bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for e.head == len(e.queue) && !e.stopping {
+	for wait && e.head == len(e.queue) && !e.stopping {
 		e.cond.Wait()
 	}
-	queued := len(e.queue) - e.head
-	if queued == 0 {
-		return buf
+	if e.head == len(e.queue) {
+		return nil, wait
 	}
-	k := min(maxTake, max(1, queued/e.workers))
-	buf = append(buf, e.queue[e.head:e.head+k]...)
-	clear(e.queue[e.head : e.head+k])
-	e.head += k
+	w = e.queue[e.head]
+	e.queue[e.head] = nil
+	e.head++
 	if e.head == len(e.queue) {
 		e.queue, e.head = e.queue[:0], 0
 	} else if e.head > 1024 && e.head*2 > len(e.queue) {
@@ -131,7 +135,7 @@ func (e *executor) take(buf []*work) []*work {
 		clear(e.queue[n:])
 		e.queue, e.head = e.queue[:n], 0
 	}
-	return buf
+	return w, false
 }
 
 // drain stops accepting and returns the runs still queued (not started).

@@ -283,6 +283,18 @@ func (s *Scheduler) storeCtx(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, s.cfg.StoreTimeout)
 }
 
+// callCtx bounds one call to the named store by Config.StoreTimeout,
+// unless the store never waits on I/O (InProcessStore): the hot path's
+// calls then cost no timer.
+func (s *Scheduler) callCtx(ctx context.Context, store string) (context.Context, context.CancelFunc) {
+	if s.local[store] {
+		return ctx, noCancel
+	}
+	return s.storeCtx(ctx)
+}
+
+func noCancel() {}
+
 // leaseLost reports whether a store refused a run update because this node
 // no longer owns the run.
 func leaseLost(err error) bool {

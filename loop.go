@@ -93,7 +93,7 @@ func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (int, bool, err
 }
 
 func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, now time.Time) (int, bool, error) {
-	ctx, cancel := s.storeCtx(ctx)
+	ctx, cancel := s.storeCtx(ctx) // one timer per claim batch, whatever the store
 	defer cancel()
 	var tasks taskCache
 	limit := s.claimLimit()

@@ -3,7 +3,6 @@ package sundial
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -97,85 +96,4 @@ func (s *Scheduler) dropGone(st Store, ws []*work, gone *[]*work) []*work {
 		}
 	}
 	return out
-}
-
-// startGate holds the runs that workers recorded running with the first
-// of their batch but have not started yet (a worker runs its batch's
-// handlers one after another), so that a shutdown can take them back and
-// release them instead of waiting for the handlers before them.
-type startGate struct {
-	mu      sync.Mutex
-	batches map[*heldBatch]struct{}
-	closed  bool
-}
-
-// heldBatch is the rest of one worker's batch.
-type heldBatch struct {
-	mu   sync.Mutex
-	ws   []*work
-	next int  // ws[next:] have not started
-	cut  bool // a shutdown took ws[next:]
-}
-
-// hold registers the runs of a batch that wait for the ones before them;
-// nil once a shutdown has taken the held runs (the caller gives them back
-// itself then).
-func (g *startGate) hold(ws []*work) *heldBatch {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return nil
-	}
-	if g.batches == nil {
-		g.batches = map[*heldBatch]struct{}{}
-	}
-	b := &heldBatch{ws: ws}
-	g.batches[b] = struct{}{}
-	return b
-}
-
-// done forgets a batch whose runs have all started or been taken.
-func (g *startGate) done(b *heldBatch) {
-	g.mu.Lock()
-	delete(g.batches, b)
-	g.mu.Unlock()
-}
-
-// start reports whether ws[i] may start (a shutdown has not taken it).
-func (b *heldBatch) start(i int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.cut {
-		return false
-	}
-	b.next = i + 1
-	return true
-}
-
-// takeAll closes the gate and returns every held run not started yet.
-func (g *startGate) takeAll() []*work {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.closed = true
-	var out []*work
-	for b := range g.batches {
-		b.mu.Lock()
-		b.cut = true
-		out = append(out, b.ws[b.next:]...)
-		b.mu.Unlock()
-	}
-	return out
-}
-
-// unrecordStart puts runs that were recorded running but never started
-// back to submitted, so that RunRelease can hand them over; it returns
-// those the stores took (the others are no longer this node's).
-func (s *Scheduler) unrecordStart(ws []*work) []*work {
-	if len(ws) == 0 {
-		return nil
-	}
-	for _, w := range ws {
-		w.run.Status, w.run.StartedAt = RunSubmitted, time.Time{}
-	}
-	return s.record(context.Background(), ws, true)
 }

@@ -50,7 +50,6 @@ type Scheduler struct {
 	bg         sync.WaitGroup // maintenance and store watchers
 	started    time.Time
 	delayed    delayQueue
-	gate       startGate     // the rest of workers' batches, not started yet
 	shutdownCh chan struct{} // closed when Shutdown has finished
 
 	wake chan struct{}
@@ -67,7 +66,8 @@ type Scheduler struct {
 	// included (from the last heartbeat); it sizes claims.
 	peers atomic.Int32
 
-	scratch claimScratch // the dispatch loop's; see claimScratch
+	scratch claimScratch    // the dispatch loop's; see claimScratch
+	local   map[string]bool // stores that never wait on I/O (InProcessStore)
 
 	runPrefix string
 	runSeq    atomic.Uint64
@@ -95,9 +95,13 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s.rnd = mathrand.New(mathrand.NewPCG(mathrand.Uint64(), mathrand.Uint64())) // randomly seeded
 	s.storeNames, s.stores = storeList(cfg)
+	s.local = map[string]bool{}
+	for name, st := range s.stores {
+		s.local[name] = inProcess(st)
+	}
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
-		s.execs[name] = newExecutor(name, n, s.executeBatch)
+		s.execs[name] = newExecutor(name, n, s.execute)
 	}
 	return s, nil
 }
@@ -246,7 +250,6 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	for _, e := range s.execs {
 		unstarted = append(unstarted, e.drain()...)
 	}
-	unstarted = append(unstarted, s.unrecordStart(s.gate.takeAll())...)
 	for _, w := range s.releaseUnstarted(unstarted) {
 		s.interrupt(w, "scheduler shut down before the run started")
 	}

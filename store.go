@@ -198,6 +198,23 @@ func (p JobListParams) Matches(j *Job) bool {
 	return true
 }
 
+// InProcessStore is an optional Store capability: a store whose calls
+// never wait on the network or a disk, such as the memory store, says so
+// with InProcess() == true, and the scheduler then does not bound the run
+// updates of its workers with Config.StoreTimeout (a timer per run would
+// cost more than the update). A wrapper (metrics.WrapStore) answers for
+// the store it wraps; a type that embeds an in-process store and makes
+// RunUpdate wait (a test fake) must answer false itself.
+type InProcessStore interface {
+	InProcess() bool
+}
+
+// inProcess reports whether st says it never waits on I/O.
+func inProcess(st Store) bool {
+	ip, ok := st.(InProcessStore)
+	return ok && ip.InProcess()
+}
+
 // JobClaimDueParams are the arguments of Store.JobClaimDue.
 type JobClaimDueParams struct {
 	Now   time.Time

@@ -111,7 +111,16 @@ type store struct {
 	errors   [numOps]prometheus.Counter
 }
 
-var _ sundial.Store = (*store)(nil)
+var (
+	_ sundial.Store          = (*store)(nil)
+	_ sundial.InProcessStore = (*store)(nil)
+)
+
+// InProcess answers for the wrapped store (sundial.InProcessStore).
+func (s *store) InProcess() bool {
+	ip, ok := s.st.(sundial.InProcessStore)
+	return ok && ip.InProcess()
+}
 
 // init resolves the series of one operation, so that calls do not look
 // labels up and errors_total starts at zero.

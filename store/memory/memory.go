@@ -48,7 +48,10 @@ type Store struct {
 	audit auditLog // behind its own lock
 }
 
-var _ sundial.Store = (*Store)(nil)
+var (
+	_ sundial.Store          = (*Store)(nil)
+	_ sundial.InProcessStore = (*Store)(nil)
+)
 
 // entry is one job id: its job, if one is stored, and its run history.
 type entry struct {
@@ -72,6 +75,10 @@ func New(opts Options) *Store {
 		nodes: map[string]*sundial.Node{},
 	}
 }
+
+// InProcess reports true: the store never waits on I/O, so the scheduler
+// bounds its calls with no timeout (sundial.InProcessStore).
+func (s *Store) InProcess() bool { return true }
 
 // now is the store's clock, which judges leases: the process clock, as the
 // store lives in the process.

@@ -13,10 +13,10 @@ import (
 	"github.com/sundial-scheduler/sundial/store/memory"
 )
 
-// A worker records a backlog's runs running as one batch and runs their
-// handlers one after another: a shutdown takes the ones not started back
-// and releases them to a peer at once.
-func TestShutdownReleasesRestOfBatch(t *testing.T) {
+// A worker records each run's start just before its handler: the runs
+// queued behind a long one stay submitted (not recorded running), and a
+// shutdown releases them to a peer at once.
+func TestShutdownReleasesRunsQueuedBehindLongOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		st := memory.New(memory.Options{})
@@ -51,8 +51,9 @@ func TestShutdownReleasesRestOfBatch(t *testing.T) {
 		}
 		synctest.Wait()
 		running, _ := st.RunList(ctx, sundial.RunListParams{Status: sundial.RunRunning})
-		if len(running) != 3 {
-			t.Fatalf("%d runs recorded running, want the batch of 3", len(running))
+		submitted, _ := st.RunList(ctx, sundial.RunListParams{Status: sundial.RunSubmitted})
+		if len(running) != 1 || len(submitted) != 2 {
+			t.Fatalf("%d runs recorded running and %d submitted, want 1 (the one worker's) and 2 (queued)", len(running), len(submitted))
 		}
 		regB := sundial.NewRegistry()
 		regB.Register("work", mark("b"))
