@@ -46,6 +46,13 @@ func (t *timedAuditLog) AuditPrune(ctx context.Context, before time.Time) (_ int
 	return t.a.AuditPrune(ctx, before)
 }
 
+// baseStore is what every combined store has: the Store interface and an
+// answer to InProcess.
+type baseStore interface {
+	sundial.Store
+	sundial.InProcessStore
+}
+
 // Bits of the optional capabilities a combined store has.
 const (
 	hasWatcher = 1 << iota
@@ -59,7 +66,10 @@ const (
 // the result answer as they would on the store it stands for. Go cannot
 // add methods to a value at run time, so each of the 16 combinations is a
 // struct type of its own, embedding the parts it has.
-func combine(st sundial.Store, w sundial.Watcher, a sundial.AuditLog, m migrator, c closer) sundial.Store {
+//
+// Every result also has InProcess (sundial.InProcessStore), which the base
+// store answers: a wrapper says what the store it wraps says.
+func combine(st baseStore, w sundial.Watcher, a sundial.AuditLog, m migrator, c closer) sundial.Store {
 	var caps int
 	if w != nil {
 		caps |= hasWatcher
@@ -74,7 +84,7 @@ func combine(st sundial.Store, w sundial.Watcher, a sundial.AuditLog, m migrator
 		caps |= hasClose
 	}
 	type (
-		S = sundial.Store
+		S = baseStore
 		W = sundial.Watcher
 		A = sundial.AuditLog
 		M = migrator

@@ -24,6 +24,8 @@ type fullStore struct {
 
 func (f *fullStore) Watch(context.Context) <-chan struct{} { f.calls["Watch"]++; return f.watch }
 
+func (f *fullStore) InProcess() bool { return true }
+
 func (f *fullStore) AuditAppend(context.Context, *sundial.AuditEntry) error {
 	f.calls["AuditAppend"]++
 	return nil
@@ -146,4 +148,27 @@ func TestWrapStoreKeepsCapabilities(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The wrapper answers InProcess for the store it wraps: true for the
+// memory store, false for a store that does not say.
+func TestWrapStoreAnswersInProcess(t *testing.T) {
+	t.Parallel()
+	m := newMetrics(t)
+	mem := memory.New(memory.Options{})
+	if !inProcessOf(m.WrapStore("mem", mem)) {
+		t.Error("wrapped memory store: InProcess false, want true")
+	}
+	other := struct{ sundial.Store }{mem} // says nothing
+	if inProcessOf(other) {
+		t.Fatal("test store answers InProcess")
+	}
+	if inProcessOf(m.WrapStore("other", other)) {
+		t.Error("wrapped store that does not say: InProcess true, want false")
+	}
+}
+
+func inProcessOf(st sundial.Store) bool {
+	ip, ok := st.(sundial.InProcessStore)
+	return ok && ip.InProcess()
 }
