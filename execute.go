@@ -27,7 +27,7 @@ func (s *Scheduler) executeBatch(ws []*work) {
 			continue
 		}
 		w.handler = h
-		w.run.Status, w.run.StartedAt = RunRunning, now
+		w.run.Status, w.run.StartedAt = RunRunning, s.toStore(w.job.Store, now)
 		ready = append(ready, w)
 	}
 	started := s.record(ctx, ready, true)
@@ -83,7 +83,7 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 		runCtx, cancel = context.WithTimeout(runCtx, job.Timeout)
 		defer cancel()
 	}
-	run.StartedAt = start
+	run.StartedAt = s.toStore(job.Store, start)
 	// The context lives in the work: one allocation per fire fewer. The
 	// work is never reused, so a handler may keep rc.
 	rc := &w.rc
@@ -103,12 +103,13 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 		status = RunFailed
 	}
 	run.Status, run.Reason, run.Output = status, reason, output
-	run.FinishedAt = s.clock.Now()
+	end := s.clock.Now()
+	run.FinishedAt = s.toStore(job.Store, end)
 	if err != nil {
 		run.Error = err.Error()
 	}
 	w.endJob = endJob
-	return run.FinishedAt
+	return end
 }
 
 // record writes the runs' current state to their stores, one write per
@@ -213,7 +214,7 @@ func callHandler(h Handler, ctx context.Context, rc *RunContext) (err error) {
 func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reason, output string, runErr error) {
 	run := w.run
 	run.Status, run.Reason, run.Output = status, reason, output
-	run.FinishedAt = s.clock.Now()
+	run.FinishedAt = s.storeNow(w.job.Store)
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
@@ -227,7 +228,7 @@ func (s *Scheduler) retry(w *work) {
 	if s.State() == StateShutdown {
 		return // the failed run stands; nothing would ever start the retry
 	}
-	now := s.clock.Now()
+	now := s.storeNow(w.job.Store)
 	prev := w.run
 	next := &Run{
 		ID: s.newRunID(), JobID: prev.JobID, ScheduledAt: prev.ScheduledAt, Attempt: prev.Attempt + 1,
