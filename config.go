@@ -39,6 +39,16 @@ type Config struct {
 	// Clock is read for every notion of "now". Default: SystemClock.
 	Clock Clock
 
+	// StoreClock says whether the scheduler follows each store's clock
+	// (see FollowStoreClock): it measures the offset between Clock and
+	// the store's clock at every heartbeat and judges due-ness, run times
+	// and delays in the store's time. Default (StoreClockAuto): on with
+	// the system clock, off when Clock is set, since a test's fake clock
+	// must not be pulled back to a store's real one. StoreClockOn follows
+	// the store with an injected Clock too (one that simulates a machine
+	// whose clock is wrong).
+	StoreClock StoreClockMode
+
 	// Logger receives the scheduler's logs. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -122,6 +132,12 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Timezone == nil {
 		cfg.Timezone = time.UTC
 	}
+	if cfg.StoreClock == StoreClockAuto {
+		cfg.StoreClock = StoreClockOff
+		if cfg.Clock == nil {
+			cfg.StoreClock = StoreClockOn
+		}
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
@@ -171,6 +187,9 @@ func (cfg Config) validate() error {
 		if name == "" || name == DefaultStore || st == nil {
 			return fmt.Errorf("config: Stores: %q must be a non-empty name other than %q with a store", name, DefaultStore)
 		}
+	}
+	if cfg.StoreClock < StoreClockAuto || cfg.StoreClock > StoreClockOff {
+		return fmt.Errorf("config: StoreClock: unknown mode %d", cfg.StoreClock)
 	}
 	for name, n := range cfg.Executors {
 		if n < 1 {

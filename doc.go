@@ -68,5 +68,7 @@
 // Store is declared here, next to the scheduler that consumes it; each
 // backend is a package of its own (store/memory now) that passes the shared
 // contract suite in store/storetest. Store methods take the scheduler's
-// "now", read from the injected Clock, so tests control time.
+// "now", read from the injected Clock, so tests control time; with the
+// system clock it is shifted to the store's clock, measured at every
+// heartbeat (see StoreClockMode), so nodes need not agree on the time.
 package sundial

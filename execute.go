@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"time"
 )
 
 const maxOutput = 64 << 10
@@ -28,7 +27,7 @@ func (s *Scheduler) execute(buf *stepBuf, done, next *work) *work {
 			next = nil
 		} else {
 			next.handler = h
-			next.run.Status, next.run.StartedAt = RunRunning, s.clock.Now()
+			next.run.Status, next.run.StartedAt = RunRunning, s.storeNow(next.job.Store)
 		}
 	}
 	pair := buf.works[:0]
@@ -50,7 +49,7 @@ func (s *Scheduler) execute(buf *stepBuf, done, next *work) *work {
 	if !started {
 		return nil
 	}
-	s.runHandler(next, next.run.StartedAt)
+	s.runHandler(next)
 	return next
 }
 
@@ -71,9 +70,9 @@ func (s *Scheduler) afterRun(ctx context.Context, w *work) {
 	recycle(w)
 }
 
-// runHandler runs one started run's handler from start, sets its outcome
-// on the run (recorded by the caller) and returns when it finished.
-func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
+// runHandler runs one started run's handler (its start is recorded) and
+// sets its outcome on the run, which the caller records.
+func (s *Scheduler) runHandler(w *work) {
 	job, run := w.job, w.run
 	runCtx := s.runCtx // cancelled when a shutdown stops waiting
 	if job.Timeout > 0 {
@@ -81,7 +80,6 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 		runCtx, cancel = context.WithTimeout(runCtx, job.Timeout)
 		defer cancel()
 	}
-	run.StartedAt = start
 	// Its own allocation, never reused: a handler may keep rc.
 	rc := &RunContext{
 		JobID: job.ID, RunID: run.ID, ScheduledAt: run.ScheduledAt, Attempt: run.Attempt,
@@ -101,12 +99,11 @@ func (s *Scheduler) runHandler(w *work, start time.Time) time.Time {
 		status = RunFailed
 	}
 	run.Status, run.Reason, run.Output = status, reason, output
-	run.FinishedAt = s.clock.Now()
+	run.FinishedAt = s.storeNow(job.Store)
 	if err != nil {
 		run.Error = err.Error()
 	}
 	w.endJob = endJob
-	return run.FinishedAt
 }
 
 // record writes the runs' current state to their stores, one write per
@@ -216,7 +213,7 @@ func callHandler(h Handler, ctx context.Context, rc *RunContext) (err error) {
 func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reason, output string, runErr error) {
 	run := w.run
 	run.Status, run.Reason, run.Output = status, reason, output
-	run.FinishedAt = s.clock.Now()
+	run.FinishedAt = s.storeNow(w.job.Store)
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
@@ -230,7 +227,7 @@ func (s *Scheduler) retry(w *work) {
 	if s.State() == StateShutdown {
 		return // the failed run stands; nothing would ever start the retry
 	}
-	now := s.clock.Now()
+	now := s.storeNow(w.job.Store)
 	prev := w.run
 	next := &Run{
 		ID: s.newRunID(), JobID: prev.JobID, ScheduledAt: prev.ScheduledAt, Attempt: prev.Attempt + 1,

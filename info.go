@@ -14,7 +14,8 @@ func (s *Scheduler) NodeID() string { return s.cfg.NodeID }
 // Location is the zone of triggers that name none (Config.Timezone).
 func (s *Scheduler) Location() *time.Location { return s.cfg.Timezone }
 
-// Now reads the scheduler's clock.
+// Now reads the scheduler's clock (Config.Clock): this node's time, which
+// may differ from a store's (see StoreNow).
 func (s *Scheduler) Now() time.Time { return s.clock.Now() }
 
 // Executors returns the executors' names and worker counts.

@@ -29,7 +29,7 @@ func (s *Scheduler) AddJob(ctx context.Context, spec JobSpec) (*Job, error) {
 }
 
 func (s *Scheduler) buildJob(spec JobSpec) (*Job, error) {
-	now := s.clock.Now().Truncate(time.Microsecond) // the precision every store keeps
+	now := s.storeNow(spec.Store).Truncate(time.Microsecond) // the precision every store keeps
 	d := s.cfg.JobDefaults
 	job := &Job{
 		ID: spec.ID, Name: spec.Name, Trigger: spec.Trigger,
@@ -382,7 +382,7 @@ func (s *Scheduler) updateJob(ctx context.Context, id string, ev EventType, chan
 		if err != nil {
 			return nil, err
 		}
-		now := s.clock.Now().Truncate(time.Microsecond)
+		now := s.storeNow(job.Store).Truncate(time.Microsecond)
 		if err := change(job, now); err != nil {
 			return nil, err
 		}
@@ -439,7 +439,7 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
+	now := s.storeNow(job.Store)
 	run := s.newRun(job, now, RunSubmitted, "run now", now)
 	run.Manual = true
 	run.Recoverable = job.Recovery == RecoveryRetry

@@ -25,13 +25,20 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 }
 
 // renewLease renews this node's lease in every store, each call bounded by
-// a third of the lease so a slow store cannot stall the others.
+// a third of the lease so a slow store cannot stall the others. Each
+// renewal also measures the store's clock (see StoreClockMode).
 func (s *Scheduler) renewLease(ctx context.Context) {
 	for _, name := range s.storeNames {
 		hctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		err := s.stores[name].NodeHeartbeat(hctx, s.nodeInfo(), s.cfg.LeaseTTL)
+		node := s.nodeInfo()
+		before := s.clock.Now()
+		err := s.stores[name].NodeHeartbeat(hctx, node, s.cfg.LeaseTTL)
+		after := s.clock.Now()
 		cancel()
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err == nil:
+			s.observeClock(name, before, node.HeartbeatAt, after)
+		case ctx.Err() == nil:
 			s.log.Warn("renew node lease", "store", name, "node", s.cfg.NodeID, "err", err)
 		}
 	}
@@ -156,7 +163,7 @@ func (s *Scheduler) reap(ctx context.Context) {
 	for _, name := range s.storeNames {
 		st := s.stores[name]
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.clock.Now(), Limit: reapLimit})
+		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: reapLimit})
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -169,19 +176,20 @@ func (s *Scheduler) reap(ctx context.Context) {
 			s.emitRun(EventRunInterrupted, r, "")
 		}
 		for _, r := range res.Taken {
-			s.takeOver(ctx, st, r)
+			s.takeOver(ctx, name, r)
 		}
 	}
 }
 
 // takeOver executes a run taken from a lost node, or interrupts it when
 // its job is gone.
-func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
+func (s *Scheduler) takeOver(ctx context.Context, name string, r *Run) {
 	ctx, cancel := s.storeCtx(ctx)
 	defer cancel()
+	st := s.stores[name]
 	job, err := st.JobGet(ctx, r.JobID)
 	if err != nil {
-		r.Status, r.FinishedAt = RunInterrupted, s.clock.Now()
+		r.Status, r.FinishedAt = RunInterrupted, s.storeNow(name)
 		r.Reason = fmt.Sprintf("taken over from a lost node, but the job cannot be read: %v", err)
 		if err := st.RunUpdate(ctx, r); err != nil {
 			s.log.Error("record lost run", "job", r.JobID, "run", r.ID, "err", err)
@@ -192,7 +200,7 @@ func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
 	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
 	s.emitRun(EventRunSubmitted, r, job.Task)
 	w := &work{job: job, run: r}
-	if at := s.startAt(w); at.After(s.clock.Now()) {
+	if at := s.startAt(w); at.After(s.storeNow(name)) {
 		s.delay(at, w)
 		return
 	}
@@ -222,10 +230,10 @@ func (s *Scheduler) prune(ctx context.Context) {
 		return
 	}
 	params := RunPruneParams{KeepPerJob: p.MaxPerJob}
-	if p.MaxAge > 0 {
-		params.FinishedBefore = s.clock.Now().Add(-p.MaxAge)
-	}
 	for _, name := range s.storeNames {
+		if p.MaxAge > 0 {
+			params.FinishedBefore = s.storeNow(name).Add(-p.MaxAge)
+		}
 		pctx, cancel := context.WithTimeout(ctx, time.Minute)
 		n, err := s.stores[name].RunPrune(pctx, params)
 		cancel()

@@ -41,12 +41,12 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 		case more:
 			wait, backoff, stall = 0, 0, 0
 		case s.State() == StateRunning:
-			for _, st := range s.stores {
+			for name, st := range s.stores {
 				sctx, cancel := s.storeCtx(ctx)
 				next, ok, err := st.JobNextFireTime(sctx)
 				cancel()
 				if err == nil && ok {
-					wait = min(wait, next.Sub(now))
+					wait = min(wait, s.toLocal(name, next).Sub(now))
 				}
 			}
 			if at, ok := s.nextDelayed(); ok {
@@ -82,7 +82,7 @@ func (s *Scheduler) dispatch(ctx context.Context, now time.Time) (int, bool, err
 	more, claimed := false, 0
 	var errs []error
 	for _, name := range s.storeNames {
-		n, full, err := s.dispatchStore(ctx, name, s.stores[name], now)
+		n, full, err := s.dispatchStore(ctx, name, s.stores[name], s.toStore(name, now))
 		more = more || full
 		claimed += n
 		if err != nil {
@@ -256,9 +256,10 @@ func (q *delayQueue) Pop() any {
 	return x
 }
 
+// delay queues w to start at at, a time of its job's store.
 func (s *Scheduler) delay(at time.Time, w *work) {
 	s.mu.Lock()
-	heap.Push(&s.delayed, delayed{at: at, w: w})
+	heap.Push(&s.delayed, delayed{at: s.toLocal(w.job.Store, at), w: w})
 	s.mu.Unlock()
 	s.kick()
 }

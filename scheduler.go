@@ -39,6 +39,7 @@ type Scheduler struct {
 	stores     map[string]Store
 	storeNames []string
 	clock      Clock
+	clocks     map[string]*storeClock // by store name; nil: Clock alone
 	log        *slog.Logger
 	bus        *eventBus
 	execs      map[string]*executor
@@ -99,6 +100,7 @@ func New(cfg Config) (*Scheduler, error) {
 	for name, st := range s.stores {
 		s.local[name] = inProcess(st)
 	}
+	s.clocks = newStoreClocks(cfg, s.storeNames)
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
 		s.execs[name] = newExecutor(name, n, s.execute)

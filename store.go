@@ -12,11 +12,13 @@ import (
 // implementation proves against the shared contract suite in
 // store/storetest.
 //
-// Two clocks meet here. Trigger arithmetic follows the scheduler's Clock, so
-// methods that need it take now as a parameter. Leases (NodeHeartbeat,
-// RunUpdate, RunReap) are judged by the store's own clock (the database's
-// now(), Redis TIME), so nodes whose clocks disagree can neither steal nor
-// keep work.
+// Two clocks meet here. Leases (NodeHeartbeat, RunUpdate, RunReap) are
+// judged by the store's own clock (the database's now(), Redis TIME), so
+// nodes whose clocks disagree can neither steal nor keep work. Trigger
+// arithmetic follows the scheduler's Clock, so methods that need it take
+// now as a parameter: when the scheduler follows the store's clock
+// (StoreClockMode), that now is its estimate of the store's time, measured
+// from the HeartbeatAt that NodeHeartbeat reports.
 //
 // Backends map their errors to the sentinel errors of this package
 // (ErrJobNotFound, ErrConflict, ErrStale, ErrRunNotFound, ErrDuplicateRun,

@@ -93,6 +93,10 @@ func (srv *Server) schedulerState(w http.ResponseWriter, r *http.Request) error 
 		g := d.MisfireGraceTime.Seconds()
 		grace = &g
 	}
+	offsets := map[string]float64{}
+	for _, name := range srv.s.StoreNames() {
+		offsets[name] = srv.s.StoreClockOffset(name).Seconds()
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"state":     srv.stateName(),
 		"node":      srv.s.NodeID(),
@@ -105,6 +109,9 @@ func (srv *Server) schedulerState(w http.ResponseWriter, r *http.Request) error 
 			"executor": d.Executor, "coalesce": d.Coalesce, "max_instances": d.MaxInstances, "misfire_grace_time": grace,
 		},
 		"time": trigger.FormatTime(srv.s.Now()),
+		// How far each store's clock is ahead of this node's, in seconds,
+		// as the scheduler follows it.
+		"store_clock_offsets": offsets,
 	})
 	return nil
 }

@@ -204,7 +204,10 @@ func (srv *Server) compatSpec(obj object) (sundial.JobSpec, error) {
 	if err := rest.unknown("", compatJobKeys...); err != nil {
 		return spec, err
 	}
-	now := srv.s.Now()
+	// Now by the clock of the job's store, which its fire times count in
+	// (jobstore is checked with the other options below).
+	store, _, _ := obj.str("jobstore", "jobstore")
+	now := srv.s.StoreNow(store)
 	if trig == nil {
 		// No trigger: run once, now (Flask-APScheduler's default).
 		trig = trigger.NewDate(now.In(srv.s.Location()))

@@ -132,7 +132,7 @@ func (srv *Server) resumeJob(r *http.Request, id string) (*sundial.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := job.Trigger.First(srv.s.Now()); !ok {
+	if _, ok := job.Trigger.First(srv.s.StoreNow(job.Store)); !ok {
 		return nil, &apiError{Status: http.StatusConflict, Code: codeFinished,
 			Message: "job " + id + " has no fire time left: its trigger is finished; give it a new trigger or delete it"}
 	}

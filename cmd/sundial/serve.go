@@ -95,12 +95,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	opts := serve.Options{Version: buildVersion(), Stderr: stderr}
 	if v := os.Getenv("SUNDIAL_TEST_CLOCK_OFFSET"); v != "" {
 		// Test-only: the chaos tests run one node with a skewed clock to
-		// show that leases and claims do not depend on nodes' clocks.
+		// show that leases and claims do not depend on nodes' clocks. It
+		// stands for a machine whose real clock is wrong, so the
+		// scheduler follows the store's clock as it would with the
+		// system clock.
 		off, err := time.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("SUNDIAL_TEST_CLOCK_OFFSET: %w", err)
 		}
 		opts.Clock = sundial.ClockFunc(func() time.Time { return time.Now().Add(off) })
+		opts.StoreClock = sundial.StoreClockOn
 		fmt.Fprintf(stderr, "sundial: test clock offset %s in effect\n", off)
 	}
 	app, err := serve.New(ctx, cfg, opts)

@@ -33,6 +33,9 @@ type Options struct {
 	Stderr io.Writer
 	// Clock replaces the system clock (tests).
 	Clock sundial.Clock
+	// StoreClock is the scheduler's Config.StoreClock: whether it follows
+	// the store's clock (by default only with the system clock).
+	StoreClock sundial.StoreClockMode
 	// Register adds an embedding program's own tasks.
 	Register func(*sundial.Registry)
 }
@@ -88,7 +91,7 @@ func (cfg *Config) scheduler(st sundial.Store, opts *Options) (*sundial.Schedule
 	}
 	return sundial.New(sundial.Config{
 		Store: st, Tasks: reg, Executors: execs, JobDefaults: &defaults, Timezone: loc,
-		Clock: opts.Clock, Logger: opts.Logger, NodeID: cfg.NodeID, Version: opts.Version,
+		Clock: opts.Clock, StoreClock: opts.StoreClock, Logger: opts.Logger, NodeID: cfg.NodeID, Version: opts.Version,
 		LeaseTTL:      time.Duration(cfg.LeaseTTL),
 		StoreTimeout:  time.Duration(cfg.StoreTimeout),
 		ShutdownGrace: time.Duration(cfg.ShutdownTimeout),
