@@ -32,10 +32,6 @@ func BackendsFor(index int) []string {
 	return []string{Backends[index%len(Backends)]}
 }
 
-// AssertShare reports whether the fair share of fires per node is an
-// assertion (SUNDIAL_CHAOS_ASSERT_SHARE=1) rather than a reported number.
-func AssertShare() bool { return os.Getenv("SUNDIAL_CHAOS_ASSERT_SHARE") == "1" }
-
 // KnownGap skips a scenario that fails on a known gap of the scheduler,
 // unless SUNDIAL_CHAOS_KNOWN_GAPS=1 (or the long form) asks to run it.
 func KnownGap(t *testing.T, gap string) {
