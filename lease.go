@@ -11,6 +11,19 @@ import (
 // reapLimit bounds how many lost runs one reap takes per store.
 const reapLimit = 1000
 
+// staleAfter is how long another live node may hold a run submitted
+// before this one's reaps take it over (RunReapParams.StaleAfter): the
+// store timeout plus the lease TTL, by the store's clock. A claim is
+// bounded by the store timeout, so a node that claimed a run either has
+// the reply by then or has given up on it, never learning of the run (its
+// reply was lost in a blackhole); the lease TTL more is its time to start
+// the run. A node merely slow past that (a long queue, a long retry
+// backoff or jitter) has the run taken away, and its own start is refused
+// by the store, so the run still starts once.
+func (s *Scheduler) staleAfter() time.Duration {
+	return s.cfg.StoreTimeout + s.cfg.LeaseTTL
+}
+
 // nodeInfo describes this scheduler for the stores' node lists.
 func (s *Scheduler) nodeInfo() *Node {
 	host, _ := os.Hostname()
@@ -152,11 +165,14 @@ func (s *Scheduler) maintain(ctx context.Context) {
 
 // reap ends the runs that lost nodes left unfinished: runs that may run
 // again are executed here, under their ids; the others are interrupted.
+// It also takes over the runs other live nodes have left submitted for
+// longer than staleAfter.
 func (s *Scheduler) reap(ctx context.Context) {
 	for _, name := range s.storeNames {
 		st := s.stores[name]
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.clock.Now(), Limit: reapLimit})
+		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.clock.Now(), Limit: reapLimit,
+			StaleAfter: s.staleAfter()})
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -189,7 +205,7 @@ func (s *Scheduler) takeOver(ctx context.Context, st Store, r *Run) {
 		s.emitRun(EventRunInterrupted, r, "")
 		return
 	}
-	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
+	s.log.Info("run taken over from a lost node (or one that left it unstarted past the staleness bound)", "job", r.JobID, "run", r.ID)
 	s.emitRun(EventRunSubmitted, r, job.Task)
 	w := &work{job: job, run: r}
 	if at := s.startAt(w); at.After(s.clock.Now()) {
