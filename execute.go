@@ -139,6 +139,7 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 		sctx, cancel := s.storeCtx(ctx)
 		err := s.storeFor(g[0].job).RunUpdate(sctx, runs...)
 		cancel()
+		unanswered := false
 		for _, e := range leaves(err) {
 			var re *RunError
 			if errors.As(e, &re) && leaseLost(re) {
@@ -148,6 +149,15 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting bool) []*wo
 				lost[re.RunID] = re
 			} else {
 				s.log.Error("record runs", "starting", starting, "runs", len(runs), "err", e)
+				unanswered = true
+			}
+		}
+		if starting && unanswered {
+			for id, err := range s.confirmStart(g, lost) {
+				if lost == nil {
+					lost = map[string]error{}
+				}
+				lost[id] = err
 			}
 		}
 	}

@@ -12,16 +12,18 @@ import (
 const reapLimit = 1000
 
 // staleAfter is how long another live node may hold a run submitted
-// before this one's reaps take it over (RunReapParams.StaleAfter): the
-// store timeout plus the lease TTL, by the store's clock. A claim is
-// bounded by the store timeout, so a node that claimed a run either has
-// the reply by then or has given up on it, never learning of the run (its
-// reply was lost in a blackhole); the lease TTL more is its time to start
-// the run. A node merely slow past that (a long queue, a long retry
-// backoff or jitter) has the run taken away, and its own start is refused
-// by the store, so the run still starts once.
+// before this one's reaps take it over (RunReapParams.StaleAfter), by the
+// store's clock: the lease TTL, the time a node that dies keeps its runs.
+// So a run a live node never learnt of (its claim's reply, or on Redis its
+// reap's, was lost: a blackholed connection, a call that timed out and
+// was then carried out) is run elsewhere within the same failover bound
+// as the runs of a dead node. A node that is merely slow past it (a long
+// queue, a claim reply later than that, a retry backoff or jitter longer
+// than it) has the run taken away, and the store refuses its own start
+// (see confirmStart for a start record that got no answer), so the run
+// still starts once; the cost is a run handed around, not run twice.
 func (s *Scheduler) staleAfter() time.Duration {
-	return s.cfg.StoreTimeout + s.cfg.LeaseTTL
+	return s.cfg.LeaseTTL
 }
 
 // nodeInfo describes this scheduler for the stores' node lists.
@@ -297,6 +299,77 @@ func (s *Scheduler) watch(ctx context.Context) {
 // storeCtx bounds one store call by Config.StoreTimeout.
 func (s *Scheduler) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.cfg.StoreTimeout)
+}
+
+// errStartUnknown is why a run whose start record the store never
+// answered is not started.
+var errStartUnknown = errors.New("the store did not answer the record of its start")
+
+// confirmStart records again the start of runs of one store whose first
+// start record got no answer (a timeout, a connection lost): the store may
+// or may not have applied it, and starting a run in that doubt could run
+// it twice, since other nodes take over a run left submitted (past
+// staleAfter, or once this node's lease lapses). Recording a start again
+// is idempotent, so it retries until the store accepts (the run starts
+// here) or refuses (another node took the run over, or this node's lease
+// lapsed: the run does not start here), for at most staleAfter and until
+// a shutdown stops waiting for runs. It returns the runs that must not
+// start, with the reason; refused lists those refused already.
+func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[string]error {
+	out := map[string]error{}
+	var runs []*Run
+	for _, w := range ws {
+		if _, ok := refused[w.run.ID]; !ok {
+			runs = append(runs, w.run)
+		}
+	}
+	st := s.storeFor(ws[0].job)
+	giveUp := time.NewTimer(s.staleAfter())
+	defer giveUp.Stop()
+	pause := 100 * time.Millisecond
+	for len(runs) > 0 {
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-giveUp.C:
+			t.Stop()
+			for _, r := range runs {
+				out[r.ID] = errStartUnknown
+			}
+			return out
+		case <-s.runCtx.Done():
+			t.Stop()
+			for _, r := range runs {
+				out[r.ID] = errStartUnknown
+			}
+			return out
+		}
+		pause = min(2*pause, time.Second)
+		ctx, cancel := s.storeCtx(context.Background())
+		err := st.RunUpdate(ctx, runs...)
+		cancel()
+		unanswered := false
+		for _, e := range leaves(err) {
+			var re *RunError
+			if errors.As(e, &re) && leaseLost(re) {
+				out[re.RunID] = re
+			} else {
+				unanswered = true
+			}
+		}
+		if !unanswered {
+			return out // the others were recorded: they start
+		}
+		s.log.Warn("record run starts again: the store did not answer", "runs", len(runs), "err", err)
+		kept := runs[:0]
+		for _, r := range runs {
+			if _, ok := out[r.ID]; !ok {
+				kept = append(kept, r)
+			}
+		}
+		runs = kept
+	}
+	return out
 }
 
 // leaseLost reports whether a store refused a run update because this node

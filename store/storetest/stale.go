@@ -17,6 +17,7 @@ const staleAfter = 300 * time.Millisecond
 // testRunReapStale covers the takeover of runs that a live node left
 // submitted for too long (a claim whose reply it never got).
 func testRunReapStale(s suite, t *testing.T) {
+	testRepeatedStart(s, t)
 	s.run(t, "StaleSubmittedOfLiveNode", func(t *testing.T, st sundial.Store) {
 		mk := func(id string, status sundial.RunStatus, node string) *sundial.Run {
 			// CreatedAt is the node's word and far in the future: the
@@ -106,6 +107,23 @@ func testRunReapStale(s suite, t *testing.T) {
 		}
 		if res := reap(t, st, "node-2", staleAfter); len(res.Taken) != 0 {
 			t.Errorf("a run taken over a moment ago was taken again: %v", runIDs(res.Taken))
+		}
+	})
+}
+
+// testRepeatedStart covers recording a run's start twice: a node whose
+// first record got no answer records it again before starting the run,
+// and must be told whether it owns the run, not that it lost it.
+func testRepeatedStart(s suite, t *testing.T) {
+	s.run(t, "RepeatedStartIsAccepted", func(t *testing.T, st sundial.Store) {
+		r := newRun("s1", "a", at(1), sundial.RunSubmitted, at(1))
+		r.Node = "node-5"
+		insertRuns(t, st, r)
+		r.Status, r.StartedAt = sundial.RunRunning, at(2)
+		updateRun(t, st, r)
+		updateRun(t, st, copyRun(r))
+		if got := getRun(t, st, "s1"); got.Status != sundial.RunRunning || got.Node != "node-5" {
+			t.Errorf("run after two start records = %s on %s, want running on node-5", got.Status, got.Node)
 		}
 	})
 }
