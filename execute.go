@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 )
 
 const maxOutput = 64 << 10
@@ -40,7 +41,7 @@ func (s *Scheduler) execute(buf *stepBuf, done, next *work) *work {
 	if len(pair) == 0 {
 		return nil
 	}
-	kept := s.record(ctx, pair, next, false, buf.runs[:0])
+	kept := s.record(ctx, pair, next, buf.runs[:0])
 	started := next != nil && len(kept) > 0 && kept[len(kept)-1] == next
 	*buf = stepBuf{} // keep no run alive
 	if done != nil {
@@ -108,10 +109,10 @@ func (s *Scheduler) runHandler(w *work) {
 
 // record writes the runs' current state to their stores, one write per
 // store, and returns the works whose runs were accepted. starting is the
-// work among them whose start this records (nil if none), all if every
-// one's (for what a refusal means). buf, if not nil, is room for the
-// runs of one write.
-func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, all bool, buf []*Run) []*work {
+// work among them whose start this records (nil if none): a start the
+// store did not answer is recorded again (confirmStart) before the run may
+// start. buf, if not nil, is room for the runs of one write.
+func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf []*Run) []*work {
 	if len(ws) == 0 {
 		return ws
 	}
@@ -139,6 +140,7 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, all 
 		sctx, cancel := s.callCtx(ctx, key)
 		err := s.stores[key].RunUpdate(sctx, runs...)
 		cancel()
+		unanswered := false
 		for _, e := range leaves(err) {
 			var re *RunError
 			if errors.As(e, &re) && leaseLost(re) {
@@ -148,6 +150,15 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, all 
 				lost[re.RunID] = re
 			} else {
 				s.log.Error("record runs", "runs", len(runs), "err", e)
+				unanswered = true
+			}
+		}
+		if unanswered && starting != nil && slices.Contains(g, starting) {
+			for id, err := range s.confirmStart([]*work{starting}, lost) {
+				if lost == nil {
+					lost = map[string]error{}
+				}
+				lost[id] = err
 			}
 		}
 	}
@@ -160,7 +171,9 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, all 
 		switch {
 		case !gone:
 			kept = append(kept, w)
-		case all || w == starting:
+		case w == starting && errors.Is(err, errStartUnknown):
+			s.log.Warn("run not started: the store did not answer the record of its start", "job", w.job.ID, "run", w.run.ID)
+		case w == starting:
 			// Another node took the run over (or ended it) while this
 			// one was stalled: starting it now could run it twice.
 			s.log.Warn("run not started: this node no longer owns it", "job", w.job.ID, "run", w.run.ID, "err", err)
@@ -217,7 +230,7 @@ func (s *Scheduler) finish(ctx context.Context, w *work, status RunStatus, reaso
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}
-	s.record(ctx, []*work{w}, nil, false, nil)
+	s.record(ctx, []*work{w}, nil, nil)
 	s.emitRun(finishEvent(status), run, w.job.Task)
 }
 

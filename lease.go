@@ -11,6 +11,21 @@ import (
 // reapLimit bounds how many lost runs one reap takes per store.
 const reapLimit = 1000
 
+// staleAfter is how long another live node may hold a run submitted
+// before this one's reaps take it over (RunReapParams.StaleAfter), by the
+// store's clock: the lease TTL, the time a node that dies keeps its runs.
+// So a run a live node never learnt of (its claim's reply, or on Redis its
+// reap's, was lost: a blackholed connection, a call that timed out and
+// was then carried out) is run elsewhere within the same failover bound
+// as the runs of a dead node. A node that is merely slow past it (a long
+// queue, a claim reply later than that, a retry backoff or jitter longer
+// than it) has the run taken away, and the store refuses its own start
+// (see confirmStart for a start record that got no answer), so the run
+// still starts once; the cost is a run handed around, not run twice.
+func (s *Scheduler) staleAfter() time.Duration {
+	return s.cfg.LeaseTTL
+}
+
 // nodeInfo describes this scheduler for the stores' node lists.
 func (s *Scheduler) nodeInfo() *Node {
 	host, _ := os.Hostname()
@@ -159,11 +174,14 @@ func (s *Scheduler) maintain(ctx context.Context) {
 
 // reap ends the runs that lost nodes left unfinished: runs that may run
 // again are executed here, under their ids; the others are interrupted.
+// It also takes over the runs other live nodes have left submitted for
+// longer than staleAfter.
 func (s *Scheduler) reap(ctx context.Context) {
 	for _, name := range s.storeNames {
 		st := s.stores[name]
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: reapLimit})
+		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: reapLimit,
+			StaleAfter: s.staleAfter()})
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -197,7 +215,7 @@ func (s *Scheduler) takeOver(ctx context.Context, name string, r *Run) {
 		s.emitRun(EventRunInterrupted, r, "")
 		return
 	}
-	s.log.Info("run taken over from a lost node", "job", r.JobID, "run", r.ID)
+	s.log.Info("run taken over from a lost node (or one that left it unstarted past the staleness bound)", "job", r.JobID, "run", r.ID)
 	s.emitRun(EventRunSubmitted, r, job.Task)
 	w := &work{job: job, run: r}
 	if at := s.startAt(w); at.After(s.storeNow(name)) {
@@ -302,6 +320,77 @@ func (s *Scheduler) callCtx(ctx context.Context, store string) (context.Context,
 }
 
 func noCancel() {}
+
+// errStartUnknown is why a run whose start record the store never
+// answered is not started.
+var errStartUnknown = errors.New("the store did not answer the record of its start")
+
+// confirmStart records again the start of runs of one store whose first
+// start record got no answer (a timeout, a connection lost): the store may
+// or may not have applied it, and starting a run in that doubt could run
+// it twice, since other nodes take over a run left submitted (past
+// staleAfter, or once this node's lease lapses). Recording a start again
+// is idempotent, so it retries until the store accepts (the run starts
+// here) or refuses (another node took the run over, or this node's lease
+// lapsed: the run does not start here), for at most staleAfter and until
+// a shutdown stops waiting for runs. It returns the runs that must not
+// start, with the reason; refused lists those refused already.
+func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[string]error {
+	out := map[string]error{}
+	var runs []*Run
+	for _, w := range ws {
+		if _, ok := refused[w.run.ID]; !ok {
+			runs = append(runs, w.run)
+		}
+	}
+	st := s.storeFor(ws[0].job)
+	giveUp := time.NewTimer(s.staleAfter())
+	defer giveUp.Stop()
+	pause := 100 * time.Millisecond
+	for len(runs) > 0 {
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-giveUp.C:
+			t.Stop()
+			for _, r := range runs {
+				out[r.ID] = errStartUnknown
+			}
+			return out
+		case <-s.runCtx.Done():
+			t.Stop()
+			for _, r := range runs {
+				out[r.ID] = errStartUnknown
+			}
+			return out
+		}
+		pause = min(2*pause, time.Second)
+		ctx, cancel := s.storeCtx(context.Background())
+		err := st.RunUpdate(ctx, runs...)
+		cancel()
+		unanswered := false
+		for _, e := range leaves(err) {
+			var re *RunError
+			if errors.As(e, &re) && leaseLost(re) {
+				out[re.RunID] = re
+			} else {
+				unanswered = true
+			}
+		}
+		if !unanswered {
+			return out // the others were recorded: they start
+		}
+		s.log.Warn("record run starts again: the store did not answer", "runs", len(runs), "err", err)
+		kept := runs[:0]
+		for _, r := range runs {
+			if _, ok := out[r.ID]; !ok {
+				kept = append(kept, r)
+			}
+		}
+		runs = kept
+	}
+	return out
+}
 
 // leaseLost reports whether a store refused a run update because this node
 // no longer owns the run.

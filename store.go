@@ -104,6 +104,19 @@ type Store interface {
 	//
 	// A run that no node owns (Node == "", see RunRelease) counts as a run
 	// of a lost node: it is taken over.
+	//
+	// With p.StaleAfter > 0 it also takes over, in the same way, runs that
+	// have been submitted for longer than p.StaleAfter while their owner
+	// (another node than p.Node) is live: a claim whose reply was lost
+	// leaves such runs behind, owned by a node that never learnt of them.
+	// Their age is judged by the store's clock, from the last time the run
+	// changed hands (recorded by a claim or RunInsert, taken over,
+	// released), never from CreatedAt. A running run of a live node is
+	// never taken, and neither is a run of p.Node itself (taking it would
+	// not change its owner, so nothing would stop p.Node from starting it
+	// twice). A stale run's former owner then has its start refused by
+	// RunUpdate (ErrLeaseLost), so a node that was merely slow does not
+	// start it too.
 	RunReap(ctx context.Context, p RunReapParams) (RunReapResult, error)
 	// RunRelease hands back runs that p.Node claimed but will not start
 	// (it is shutting down): each listed run that is still submitted and
@@ -297,6 +310,11 @@ type RunReapParams struct {
 	Now time.Time
 	// Limit bounds how many runs one call ends (no bound when <= 0).
 	Limit int
+	// StaleAfter, when > 0, also takes over the runs of other live nodes
+	// that have been submitted (not started) for longer than this, by the
+	// store's clock: see Store.RunReap. Zero takes over the runs of lost
+	// nodes only.
+	StaleAfter time.Duration
 }
 
 // RunReleaseParams are the arguments of Store.RunRelease.

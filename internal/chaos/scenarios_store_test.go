@@ -46,12 +46,10 @@ func TestChaosStoreRestart(t *testing.T) {
 func TestChaosStoreBlackhole(t *testing.T) {
 	for _, b := range chaos.BackendsFor(6) {
 		t.Run(b, func(t *testing.T) {
-			// On every backend: a claim whose reply was lost in the
-			// blackhole (seen on PostgreSQL in 1 of 3 short runs) leaves
-			// its runs submitted on a live node; on Redis a RunReap whose
-			// reply was lost does the same.
-			chaos.KnownGap(t, "after a blackhole, runs whose claim (or, on Redis, whose RunReap) committed while its reply was lost "+
-				"stay submitted on a live node forever, never run nor reaped, and block their jobs through max_instances")
+			// A claim (or, on Redis, a RunReap) whose reply was lost in
+			// the blackhole leaves runs submitted on a live node that
+			// never learnt of them; other nodes take them over once they
+			// are older than the staleness bound (store timeout + lease).
 			storeFault(t, b, "store blackhole", func(c *chaos.Cluster, rp *chaos.Report) time.Time {
 				timeout := defaultStoreTimeout
 				if c.Bin.StoreTimeoutKey {

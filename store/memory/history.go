@@ -33,6 +33,10 @@ type runRec struct {
 	val  sundial.Run // the store's own copy of the run
 	job  *entry      // the runs' owner by job id; nil when the record is free
 	link [nLists]link
+	// owned is when the run last changed hands (recorded, taken over,
+	// released), by the store's clock in Unix nanoseconds: RunReap takes
+	// over a run submitted for too long from a live node.
+	owned int64
 }
 
 // history is the run history; every method runs under Store.mu.
@@ -126,7 +130,7 @@ func (s *Store) insertRun(e *entry, run *sundial.Run) handle {
 	run.Seq = h.seq
 	i := h.alloc()
 	r := h.rec(i)
-	r.val, r.job = *run, e
+	r.val, r.job, r.owned = *run, e, now().UnixNano()
 	h.pushBack(&h.all, onAll, i)
 	h.pushBack(&e.hist.runs, onJob, i)
 	h.ids[run.ID] = i

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/sundial-scheduler/sundial"
@@ -158,13 +159,19 @@ func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, erro
 	return n, nil
 }
 
-// RunReap ends the unfinished runs of nodes that lost their lease, oldest
-// (lowest Seq) first.
+// RunReap ends the unfinished runs of nodes that lost their lease, and
+// takes over those submitted for longer than p.StaleAfter from other live
+// nodes, oldest (lowest Seq) first.
 func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res sundial.RunReapResult
-	live := s.leaseCache(now())
+	t := now()
+	live := s.leaseCache(t)
+	staleBefore := int64(math.MinInt64) // no run is stale
+	if p.StaleAfter > 0 {
+		staleBefore = t.Add(-p.StaleAfter).UnixNano()
+	}
 	if !live.live(p.Node) {
 		return res, fmt.Errorf("reap as node %q: %w", p.Node, sundial.ErrLeaseLost)
 	}
@@ -175,10 +182,12 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		}
 		next := h.rec(i).link[onState].next
 		r := &h.rec(i).val
+		stale := r.Status == sundial.RunSubmitted && r.Node != p.Node && h.rec(i).owned < staleBefore
 		switch {
-		case live.live(r.Node):
+		case live.live(r.Node) && !stale:
 		case r.Status == sundial.RunSubmitted || r.Recoverable:
 			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
+			h.rec(i).owned = t.UnixNano()
 			cp := *r
 			res.Taken = append(res.Taken, &cp)
 		default:
@@ -212,6 +221,7 @@ func (s *Store) RunRelease(_ context.Context, p sundial.RunReleaseParams) ([]str
 			continue
 		}
 		r.Node, r.StartedAt = "", time.Time{}
+		s.hist.rec(i).owned = now().UnixNano()
 		out = append(out, id)
 	}
 	return out, nil

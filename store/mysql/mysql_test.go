@@ -215,8 +215,8 @@ func wantSchema(t *testing.T, db *sql.DB) {
 		}
 		versions = append(versions, v)
 	}
-	if !slices.Equal(versions, []int{1, 2}) {
-		t.Errorf("sundial_schema versions = %v, want [1 2]", versions)
+	if !slices.Equal(versions, []int{1, 2, 3}) {
+		t.Errorf("sundial_schema versions = %v, want [1 2 3]", versions)
 	}
 	var triggers int
 	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() " +

@@ -19,11 +19,15 @@ const runColumns = "seq, id, job_id, scheduled_at, attempt, status, reason, manu
 	"recoverable, created_at, started_at, finished_at, output, error"
 
 // runInsertColumns are the columns a new run writes (all but seq), in the
-// order of runValues.
+// order of runValues, then owned_at, which runInsertRow sets to the
+// database clock.
 const runInsertColumns = "id, job_id, scheduled_at, attempt, status, reason, manual, coalesced, node, " +
-	"recoverable, created_at, started_at, finished_at, output, error"
+	"recoverable, created_at, started_at, finished_at, output, error, owned_at"
 
 const runInsertCount = 15
+
+// runInsertRow is the VALUES row of one new run.
+var runInsertRow = "(" + placeholders(runInsertCount) + ", UTC_TIMESTAMP(6))"
 
 // unfinished is the SQL list of the statuses of runs that are not
 // finished: they count against max_instances and are never pruned.
@@ -65,15 +69,14 @@ func insertRuns(ctx context.Context, q execer, runs []*sundial.Run) error {
 		if err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, "INSERT INTO sundial_runs ("+runInsertColumns+") VALUES ("+
-			placeholders(runInsertCount)+")", args...)
+		res, err := q.ExecContext(ctx, "INSERT INTO sundial_runs ("+runInsertColumns+") VALUES "+runInsertRow, args...)
 		if err != nil {
 			return err
 		}
 		runs[0].Seq, err = res.LastInsertId()
 		return err
 	}
-	row := "(" + placeholders(runInsertCount) + ")"
+	row := runInsertRow
 	for chunk := range slices.Chunk(runs, runInsertRows) {
 		args := make([]any, 0, len(chunk)*runInsertCount)
 		ids := make([]any, 0, len(chunk))
@@ -400,7 +403,9 @@ func (s *Store) pruneExtra(ctx context.Context, keep int) (int, error) {
 
 // RunReap ends the unfinished runs of nodes whose lease has expired by the
 // database clock, that left, or that never registered: submitted and
-// recoverable runs are taken over by p.Node, the others interrupted.
+// recoverable runs are taken over by p.Node, the others interrupted. With
+// p.StaleAfter > 0 it also takes over the runs of other live nodes
+// submitted (owned_at) longer ago than that.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -409,9 +414,11 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			return err
 		}
 		q := "SELECT " + runColumns + " FROM sundial_runs r WHERE status IN " + unfinished +
-			" AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > UTC_TIMESTAMP(6))" +
+			" AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > UTC_TIMESTAMP(6))" +
+			" OR (? > 0 AND status = 'submitted' AND node <> ? AND owned_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND))" +
 			" ORDER BY seq"
-		var args []any
+		stale := max(p.StaleAfter.Microseconds(), 0)
+		args := []any{stale, p.Node, stale}
 		if p.Limit > 0 {
 			q += " LIMIT ?"
 			args = append(args, p.Limit)
@@ -447,7 +454,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		if len(taken) > 0 {
 			if _, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET node = ?, status = 'submitted', recoverable = 0, "+
-				"started_at = NULL WHERE id IN ("+placeholders(len(taken))+")", append([]any{p.Node}, taken...)...); err != nil {
+				"started_at = NULL, owned_at = UTC_TIMESTAMP(6) WHERE id IN ("+placeholders(len(taken))+")", append([]any{p.Node}, taken...)...); err != nil {
 				return err
 			}
 		}
@@ -510,7 +517,7 @@ func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]s
 			if len(ids) == 1 {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET node = '', started_at = NULL "+
+			if _, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET node = '', started_at = NULL, owned_at = UTC_TIMESTAMP(6) "+
 				"WHERE node = ? AND status = 'submitted' AND id IN ("+placeholders(len(ids)-1)+")", ids...); err != nil {
 				return err
 			}

@@ -32,8 +32,8 @@ func TestMigrateAddsAuditLog(t *testing.T) {
 		}
 	}
 	s := open(t, url, postgres.Options{})
-	if got := schemaVersions(t, url); !slices.Equal(got, []int32{1, 2}) {
-		t.Errorf("sundial_schema versions = %v, want [1 2]", got)
+	if got := schemaVersions(t, url); !slices.Equal(got, []int32{1, 2, 3}) {
+		t.Errorf("sundial_schema versions = %v, want [1 2 3]", got)
 	}
 	if _, err := s.JobGet(t.Context(), "plain"); err != nil {
 		t.Errorf("the job of schema 1: %v", err)

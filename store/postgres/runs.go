@@ -69,7 +69,9 @@ const (
 	runReapSQL = `WITH lost AS (
 			SELECT r.seq FROM sundial_runs AS r
 			WHERE r.` + unfinished + `
-				AND NOT EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
+				AND (NOT EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
+					OR ($4::bigint > 0 AND r.status = 'submitted' AND r.node <> $1
+						AND r.owned_at < clock_timestamp() - $4::bigint * interval '1 microsecond'))
 			ORDER BY r.seq
 			LIMIT $3::bigint
 			FOR UPDATE OF r SKIP LOCKED)
@@ -80,7 +82,8 @@ const (
 			finished_at = CASE WHEN r.status = 'submitted' OR r.recoverable THEN r.finished_at ELSE $2 END,
 			reason = CASE WHEN r.status = 'submitted' OR r.recoverable THEN r.reason
 				ELSE 'node ' || r.node || ' lost its lease while the run was running' END,
-			recoverable = false
+			recoverable = false,
+			owned_at = CASE WHEN r.status = 'submitted' OR r.recoverable THEN clock_timestamp() ELSE r.owned_at END
 		FROM lost WHERE r.seq = lost.seq
 		RETURNING ` + `r.seq, r.id, r.job_id, r.scheduled_at, r.attempt, r.status, r.reason, r.manual, r.coalesced,
 			r.node, r.recoverable, r.created_at, r.started_at, r.finished_at, r.output, r.error`
@@ -381,8 +384,10 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 }
 
 // RunReap ends the unfinished runs of nodes whose lease has expired by the
-// database clock, that left, or that never registered; see
-// sundial.Store. Concurrent reapers take disjoint runs (SKIP LOCKED).
+// database clock, that left, or that never registered, and takes over the
+// runs other live nodes left submitted (owned_at) for longer than
+// p.StaleAfter; see sundial.Store. Concurrent reapers take disjoint runs
+// (SKIP LOCKED).
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
 	var limit *int64
@@ -412,7 +417,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		if !live {
 			return sundial.ErrLeaseLost
 		}
-		rows, err := tx.Query(ctx, runReapSQL, p.Node, p.Now.UTC(), limit)
+		rows, err := tx.Query(ctx, runReapSQL, p.Node, p.Now.UTC(), limit, max(p.StaleAfter.Microseconds(), 0))
 		if err != nil {
 			return err
 		}
@@ -443,7 +448,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 // owned by $1. Row locks order it with a concurrent reap: a run the reap
 // locked first is checked again once the reap commits (and is no longer
 // $1's); one this update locked first is skipped by the reap.
-const runReleaseSQL = `UPDATE sundial_runs SET node = '', started_at = NULL
+const runReleaseSQL = `UPDATE sundial_runs SET node = '', started_at = NULL, owned_at = clock_timestamp()
 	WHERE id = ANY($2::text[]) AND node = $1 AND status = 'submitted'
 	RETURNING id`
 

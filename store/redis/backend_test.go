@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,46 @@ func TestMigrate(t *testing.T) {
 		}
 		if n, err := raw(t).Exists(t.Context(), opts.Prefix+"schema:lock").Result(); err != nil || n != 0 {
 			t.Errorf("lock key left behind: exists = %d, %v", n, err)
+		}
+	})
+
+	// Unfinished runs recorded before migration 2 are listed in P owned,
+	// so a reap can take over the ones a live node left submitted.
+	t.Run("OwnedListsEarlierRuns", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t, testPrefix(t))
+		heartbeat(t, s, "n1", time.Hour)
+		heartbeat(t, s, "n2", time.Hour)
+		runs := []*sundial.Run{
+			{ID: "sub", JobID: "a", ScheduledAt: base, Attempt: 1, Status: sundial.RunSubmitted, Node: "n1", CreatedAt: base},
+			{ID: "run", JobID: "a", ScheduledAt: base.Add(time.Minute), Attempt: 1, Status: sundial.RunRunning, Node: "n1", CreatedAt: base},
+			{ID: "done", JobID: "a", ScheduledAt: base.Add(2 * time.Minute), Attempt: 1, Status: sundial.RunSucceeded, Node: "n1", CreatedAt: base},
+		}
+		for _, r := range runs {
+			if err := s.RunInsert(t.Context(), r, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Back to schema 1: what migration 2 made is gone.
+		rdb := raw(t)
+		if err := rdb.Del(t.Context(), s.key("owned")).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.HSet(t.Context(), s.key("schema"), "version", 1).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.migrate(t.Context()); err != nil || n != schemaVersion-1 {
+			t.Fatalf("migrate from schema 1 = %d, %v; want %d, nil", n, err, schemaVersion-1)
+		}
+		got, err := rdb.ZRange(t.Context(), s.key("owned"), 0, -1).Result()
+		if slices.Sort(got); err != nil || !slices.Equal(got, []string{"run", "sub"}) {
+			t.Errorf("P owned after the migration = %v, %v; want [run sub]", got, err)
+		}
+		// Listed with the migration's time: stale once the bound (1µs) has
+		// passed since, for another node.
+		res, err := s.RunReap(t.Context(), sundial.RunReapParams{Node: "n2", Now: base, StaleAfter: time.Microsecond})
+		if err != nil || len(res.Taken) != 1 || res.Taken[0].ID != "sub" {
+			t.Errorf("reap by n2 after the migration = %+v, %v; want sub taken", res, err)
 		}
 	})
 

@@ -95,13 +95,18 @@ var (
 // github.com/redis/go-redis/v9 ParseURL reads it), and applies the
 // migrations the prefix lacks. The client does not retry commands on its
 // own (max_retries is ignored): the store retries transient failures
-// itself, with idempotency tokens that make the retries safe.
+// itself, with idempotency tokens that make the retries safe. The
+// deadline of a call's context bounds its commands' reads and writes on
+// the socket (go-redis ContextTimeoutEnabled, set whatever the URL says),
+// so a connection that hangs fails the call at its deadline rather than
+// after the client's read timeout.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	o, err := goredis.ParseURL(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open redis store: %w", err)
 	}
 	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
 	if opts.Prefix == "" {
 		opts.Prefix = "sundial:"
 	}

@@ -20,8 +20,8 @@ const (
 	unfinished = `status IN ('submitted', 'running')`
 
 	qRunInsert = `INSERT INTO sundial_runs (id, job_id, scheduled_at, attempt, status, reason, manual, coalesced,
-			node, recoverable, created_at, started_at, finished_at, output, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			node, recoverable, created_at, started_at, finished_at, output, error, owned_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
 	qRunUpdate = `UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, recoverable = ?,
 			started_at = ?, finished_at = ?, output = ?, error = ?
@@ -32,11 +32,11 @@ const (
 )
 
 // insertRun records a run and sets its Seq; ok is false when its id or
-// fire key is already recorded.
+// fire key is already recorded. The run's owned_at is the host clock now.
 func insertRun(t *wtx, r *sundial.Run) (ok bool, err error) {
 	res, err := t.exec(qRunInsert, r.ID, r.JobID, r.ScheduledAt.UnixMicro(), r.Attempt, string(r.Status),
 		r.Reason, r.Manual, r.Coalesced, r.Node, r.Recoverable, micros(r.CreatedAt), micros(r.StartedAt),
-		micros(r.FinishedAt), r.Output, r.Error)
+		micros(r.FinishedAt), r.Output, r.Error, time.Now().UnixMicro())
 	if err != nil {
 		return false, err
 	}
@@ -274,12 +274,15 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 
 // RunReap ends the unfinished runs of nodes without a live lease (by the
 // host clock): submitted runs and recoverable running ones are taken over
-// by p.Node, the others are interrupted at p.Now.
+// by p.Node, the others are interrupted at p.Now. With p.StaleAfter > 0 it
+// also takes over the runs of other live nodes submitted (owned_at) more
+// than that long ago.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	limit := p.Limit
 	if limit <= 0 {
 		limit = -1 // no limit in SQLite
 	}
+	stale := p.StaleAfter > 0
 	var res sundial.RunReapResult
 	err := s.write(ctx, false, func(t *wtx) error {
 		res = sundial.RunReapResult{}
@@ -292,8 +295,9 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			return sundial.ErrLeaseLost
 		}
 		rows, err := t.query(`SELECT `+runCols+` FROM sundial_runs r INDEXED BY sundial_runs_unfinished
-			WHERE `+unfinished+` AND NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
-			ORDER BY seq LIMIT ?`, now.UnixMicro(), limit)
+			WHERE `+unfinished+` AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
+				OR (? AND status = 'submitted' AND node <> ? AND owned_at < ?))
+			ORDER BY seq LIMIT ?`, now.UnixMicro(), stale, p.Node, now.Add(-p.StaleAfter).UnixMicro(), limit)
 		if err != nil {
 			return err
 		}
@@ -313,8 +317,8 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		for _, r := range lost {
 			if r.Status == sundial.RunSubmitted || r.Recoverable {
 				r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
-				if _, err := t.exec(`UPDATE sundial_runs
-					SET node = ?, status = 'submitted', recoverable = 0, started_at = NULL WHERE seq = ?`, p.Node, r.Seq); err != nil {
+				if _, err := t.exec(`UPDATE sundial_runs SET node = ?, status = 'submitted', recoverable = 0,
+					started_at = NULL, owned_at = ? WHERE seq = ?`, p.Node, now.UnixMicro(), r.Seq); err != nil {
 					return err
 				}
 				res.Taken = append(res.Taken, r)
@@ -341,7 +345,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 
 // qRunRelease gives back the listed runs (a JSON array of ids) that are
 // still submitted and owned by the node.
-const qRunRelease = `UPDATE sundial_runs SET node = '', started_at = NULL
+const qRunRelease = `UPDATE sundial_runs SET node = '', started_at = NULL, owned_at = ?
 	WHERE id IN (SELECT value FROM json_each(?)) AND node = ? AND status = 'submitted'
 	RETURNING id`
 
@@ -360,7 +364,7 @@ func (s *Store) RunRelease(ctx context.Context, p sundial.RunReleaseParams) ([]s
 	var out []string
 	err = s.write(ctx, false, func(t *wtx) error {
 		out = out[:0]
-		rows, err := t.query(qRunRelease, string(ids), p.Node)
+		rows, err := t.query(qRunRelease, time.Now().UnixMicro(), string(ids), p.Node)
 		if err != nil {
 			return err
 		}

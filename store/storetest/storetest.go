@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sundial.Store) {
 		{"RunQueries", testRunQueries},
 		{"Nodes", testNodes},
 		{"RunReap", testRunReap},
+		{"RunReapStale", testRunReapStale},
 		{"RunRelease", testRunRelease},
 		{"Unscheduled", testUnscheduled},
 		{"Audit", testAudit},

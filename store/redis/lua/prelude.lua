@@ -18,6 +18,7 @@ local K = {
   runjobs = P .. 'runjobs',
   nodes = P .. 'nodes',
   activenodes = P .. 'activenodes',
+  owned = P .. 'owned',
   audit = P .. 'audit',
   auditat = P .. 'auditat',
   auditseq = P .. 'auditseq',
@@ -132,6 +133,14 @@ local function claim_fire(r)
   return redis.call('HSETNX', jobfires_key(r.job), r.fire, r.id) == 1
 end
 
+-- own_now is the time (Redis TIME, µs) this script hands runs to a node,
+-- the score of P owned: read once per script.
+local own_time
+local function own_now()
+  if not own_time then own_time = now_us() end
+  return own_time
+end
+
 -- record_run stores a new run, whose fire key claim_fire took, with the
 -- next sequence number and indexes it.
 local nodes_listed = {}
@@ -147,6 +156,7 @@ local function record_run(r)
   else
     redis.call('SADD', jobactive_key(r.job), r.id)
     redis.call('SADD', nodeactive_key(r.node), r.id)
+    redis.call('ZADD', K.owned, own_now(), r.id)
     if not nodes_listed[r.node] then
       redis.call('SADD', K.activenodes, r.node)
       nodes_listed[r.node] = true
@@ -158,6 +168,7 @@ end
 -- unlist_active removes a run from the unfinished indexes of its job and
 -- node.
 local function unlist_active(id, job, node)
+  redis.call('ZREM', K.owned, id)
   redis.call('SREM', jobactive_key(job), id)
   redis.call('SREM', nodeactive_key(node), id)
   if redis.call('SCARD', nodeactive_key(node)) == 0 then

@@ -1,26 +1,42 @@
 -- run_reap: ARGV[3] the reaping node, ARGV[4] the scheduler's now (Unix
--- µs, written as finished_at), ARGV[5] limit (0 for none). Ends the
--- unfinished runs of nodes without a live lease, oldest (lowest seq)
--- first: submitted and recoverable runs pass to the reaping node, the
--- others become interrupted.
+-- µs, written as finished_at), ARGV[5] limit (0 for none), ARGV[6] the
+-- staleness bound in µs (0 for none). Ends the unfinished runs of nodes
+-- without a live lease, oldest (lowest seq) first: submitted and
+-- recoverable runs pass to the reaping node, the others become
+-- interrupted. With a bound, runs that another live node has held
+-- submitted for longer than it (P owned: a claim, or a reap, whose reply
+-- that node never got) pass to the reaping node too.
 -- Reply: ["ok", n taken, taken ids..., interrupted ids...] | ["leaselost"].
 local prev = replay()
 if prev then return prev end
-local me, fin, limit = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local me, fin, limit, stale = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local now = now_us()
 if not live(me, now) then return reply({ 'leaselost' }) end
-local lost = {}
+local lost, seen = {}, {}
 for _, n in ipairs(redis.call('SMEMBERS', K.activenodes)) do
   if not live(n, now) then
     for _, id in ipairs(redis.call('SMEMBERS', nodeactive_key(n))) do
       local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'recoverable', 'job_id', 'created_at')
       if f[1] and unfinished(f[2]) then
         lost[#lost + 1] = { id = id, node = n, seq = tonumber(f[1]), status = f[2], rec = f[3], job = f[4], created = f[5] }
+        seen[id] = true
       else
         redis.call('SREM', nodeactive_key(n), id) -- gone or finished: a stale entry
       end
     end
     if redis.call('SCARD', nodeactive_key(n)) == 0 then redis.call('SREM', K.activenodes, n) end
+  end
+end
+if stale > 0 then
+  -- Unfinished runs that changed hands before now - stale: the submitted
+  -- ones of other live nodes are taken (running ones stay listed).
+  for _, id in ipairs(redis.call('ZRANGE', K.owned, '-inf', '(' .. istr(now - stale), 'BYSCORE')) do
+    local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'node', 'job_id', 'created_at')
+    if not (f[1] and unfinished(f[2])) then
+      redis.call('ZREM', K.owned, id) -- gone or finished: a stale entry
+    elseif f[2] == 'submitted' and f[3] ~= me and not seen[id] then
+      lost[#lost + 1] = { id = id, node = f[3], seq = tonumber(f[1]), status = f[2], rec = '0', job = f[4], created = f[5] }
+    end
   end
 end
 table.sort(lost, function(a, b) return a.seq < b.seq end)
@@ -34,6 +50,7 @@ for i, r in ipairs(lost) do
     redis.call('SADD', jobactive_key(r.job), r.id)
     redis.call('SADD', nodeactive_key(me), r.id)
     redis.call('SADD', K.activenodes, me)
+    redis.call('ZADD', K.owned, now, r.id)
     taken[#taken + 1] = r.id
   else
     redis.call('HSET', key, 'status', 'interrupted', 'finished_at', fin,

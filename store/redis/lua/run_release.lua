@@ -21,6 +21,7 @@ for i = 4, #ARGV do
     redis.call('SREM', nodeactive_key(me), id)
     redis.call('SADD', nodeactive_key(''), id)
     redis.call('SADD', K.activenodes, '')
+    redis.call('ZADD', K.owned, own_now(), id)
     res[#res + 1] = id
   end
 end
