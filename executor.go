@@ -2,6 +2,7 @@ package sundial
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // executor is a named worker pool: a fixed number of goroutines take runs
@@ -16,6 +17,13 @@ type executor struct {
 	// in one write; it returns next, finished, or nil if it did not run.
 	exec func(buf *stepBuf, prev, next *work) *work
 
+	// load counts the runs submitted and not yet done (queued, or taken
+	// by a worker whose handler has not returned): a cluster node claims
+	// no more than its workers can start (see Scheduler.claimLimit).
+	load atomic.Int64
+	// freed, if set, is called when a worker is done with a run.
+	freed func()
+
 	mu       sync.Mutex
 	cond     *sync.Cond
 	queue    []*work
@@ -23,6 +31,9 @@ type executor struct {
 	stopping bool
 	wg       sync.WaitGroup
 }
+
+// free is how many more runs the executor can start at once.
+func (e *executor) free() int { return max(e.workers-int(e.load.Load()), 0) }
 
 // work is one run handed to an executor, with the job it belongs to.
 type work struct {
@@ -72,6 +83,7 @@ func (e *executor) start() {
 }
 
 func (e *executor) submit(w *work) {
+	e.load.Add(1)
 	e.mu.Lock()
 	e.queue = append(e.queue, w)
 	e.mu.Unlock()
@@ -80,6 +92,7 @@ func (e *executor) submit(w *work) {
 
 // submitAll queues several runs under one lock.
 func (e *executor) submitAll(ws []*work) {
+	e.load.Add(int64(len(ws)))
 	e.mu.Lock()
 	e.queue = append(e.queue, ws...)
 	e.mu.Unlock()
@@ -103,6 +116,12 @@ func (e *executor) worker() {
 			return
 		}
 		done = e.exec(buf, done, next)
+		if next != nil {
+			e.load.Add(-1)
+			if e.freed != nil {
+				e.freed()
+			}
+		}
 	}
 }
 

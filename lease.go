@@ -115,16 +115,38 @@ func (s *Scheduler) countPeers(ctx context.Context) {
 }
 
 // claimLimit is how many due jobs one claim takes. Alone on its store a
-// node takes a whole ClaimBatch. With other live nodes it takes small
-// batches and comes back for more, so nodes that wake at the same fire
-// time interleave their claims and share the fires instead of the first
-// one taking them all.
-func (s *Scheduler) claimLimit() int {
+// node takes a whole ClaimBatch: no other node could start them sooner.
+// With other live nodes it takes small batches and comes back for more,
+// so nodes that wake at the same fire time interleave their claims and
+// share the fires instead of the first one taking them all; and it takes
+// no more than its workers can start now, so that a node whose workers
+// are busy (long runs) leaves the fires to nodes that have idle ones.
+// capped says the limit is its workers' (the loop then waits for a worker
+// to be free, see workerFreed, rather than for the next fire time).
+func (s *Scheduler) claimLimit() (limit int, capped bool) {
 	n := int(s.peers.Load())
 	if n <= 1 {
-		return s.cfg.ClaimBatch
+		return s.cfg.ClaimBatch, false
 	}
-	return min(s.cfg.ClaimBatch, max(32, s.cfg.ClaimBatch/(4*n)))
+	limit = min(s.cfg.ClaimBatch, max(32, s.cfg.ClaimBatch/(4*n)))
+	free := 0
+	for _, e := range s.execs {
+		free += e.free()
+	}
+	if free < limit {
+		return free, true
+	}
+	return limit, false
+}
+
+// workerFreed wakes the dispatch loop when a worker is done with a run
+// while the last claim was capped by busy workers: due fires may be
+// waiting for one.
+func (s *Scheduler) workerFreed() {
+	if s.capped.Load() {
+		s.capped.Store(false)
+		s.kick()
+	}
 }
 
 // reapWakeGap is the shortest time between two reaps when store

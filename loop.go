@@ -96,7 +96,14 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	ctx, cancel := s.storeCtx(ctx) // one timer per claim batch, whatever the store
 	defer cancel()
 	var tasks taskCache
-	limit := s.claimLimit()
+	// capped is set before the workers are counted, so that a worker
+	// freed meanwhile wakes the loop (workerFreed).
+	s.capped.Store(true)
+	limit, capped := s.claimLimit()
+	s.capped.Store(capped)
+	if limit <= 0 {
+		return 0, false, nil // every worker busy: wait for one
+	}
 	defer s.scratch.reset()
 	claims, err := st.JobClaimDue(ctx, JobClaimDueParams{
 		Now:   now,

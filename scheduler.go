@@ -66,6 +66,8 @@ type Scheduler struct {
 	// peers counts the live nodes on the default store, this one
 	// included (from the last heartbeat); it sizes claims.
 	peers atomic.Int32
+	// capped: the last claim was limited by busy workers (claimLimit).
+	capped atomic.Bool
 
 	scratch claimScratch    // the dispatch loop's; see claimScratch
 	local   map[string]bool // stores that never wait on I/O (InProcessStore)
@@ -104,6 +106,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.runCtx, s.cancelRuns = context.WithCancel(context.Background())
 	for name, n := range cfg.Executors {
 		s.execs[name] = newExecutor(name, n, s.execute)
+		s.execs[name].freed = s.workerFreed
 	}
 	return s, nil
 }
