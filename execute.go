@@ -161,6 +161,15 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 				lost[id] = err
 			}
 		}
+		if unanswered {
+			// Outcomes the store may not have: try again later, or the
+			// runs stay unfinished, holding max_instances.
+			for _, w := range g {
+				if _, refused := lost[w.run.ID]; w != starting && !refused && w.run.Status.Finished() {
+					s.deferOutcome(key, w.run)
+				}
+			}
+		}
 	}
 	if len(lost) == 0 {
 		return ws

@@ -169,6 +169,7 @@ func (s *Scheduler) maintain(ctx context.Context) {
 	var lastReap time.Time
 	reapNow := func() {
 		lastReap = time.Now()
+		s.retryOutcomes(ctx)
 		if s.State() == StateRunning {
 			s.reap(ctx)
 		}

@@ -68,6 +68,8 @@ type Scheduler struct {
 	peers atomic.Int32
 	// capped: the last claim was limited by busy workers (claimLimit).
 	capped atomic.Bool
+	// outcomes the stores did not answer, recorded again by maintain
+	outcomes deferredOutcomes
 
 	scratch claimScratch    // the dispatch loop's; see claimScratch
 	local   map[string]bool // stores that never wait on I/O (InProcessStore)
@@ -273,6 +275,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 		s.cancelRuns()
 		<-done
 	}
+	s.retryOutcomes(context.Background()) // a last try, while this node's lease holds
 	stopLease()
 	s.cancelRuns()
 	s.leave()
