@@ -129,14 +129,19 @@ func (s *Scheduler) claimLimit() (limit int, capped bool) {
 		return s.cfg.ClaimBatch, false
 	}
 	limit = min(s.cfg.ClaimBatch, max(32, s.cfg.ClaimBatch/(4*n)))
+	if free := s.freeWorkers(); free < limit {
+		return free, true
+	}
+	return limit, false
+}
+
+// freeWorkers is how many more runs the executors can start at once.
+func (s *Scheduler) freeWorkers() int {
 	free := 0
 	for _, e := range s.execs {
 		free += e.free()
 	}
-	if free < limit {
-		return free, true
-	}
-	return limit, false
+	return free
 }
 
 // workerFreed wakes the dispatch loop when a worker is done with a run
@@ -201,9 +206,18 @@ func (s *Scheduler) maintain(ctx context.Context) {
 // longer than staleAfter.
 func (s *Scheduler) reap(ctx context.Context) {
 	for _, name := range s.storeNames {
+		// With other live nodes, take no more runs than the workers can
+		// start now (see claimLimit): the others take the rest.
+		limit := reapLimit
+		if s.peers.Load() > 1 {
+			limit = min(limit, s.freeWorkers())
+		}
+		if limit <= 0 {
+			return
+		}
 		st := s.stores[name]
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: reapLimit,
+		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: limit,
 			StaleAfter: s.staleAfter()})
 		cancel()
 		if err != nil {
