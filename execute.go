@@ -140,19 +140,12 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 		sctx, cancel := s.callCtx(ctx, key)
 		err := s.stores[key].RunUpdate(sctx, runs...)
 		cancel()
-		unanswered := false
-		for _, e := range leaves(err) {
-			var re *RunError
-			if errors.As(e, &re) && leaseLost(re) {
-				if lost == nil {
-					lost = map[string]error{}
-				}
-				lost[re.RunID] = re
-			} else {
-				s.log.Error("record runs", "runs", len(runs), "err", e)
-				unanswered = true
-			}
+		var others []error
+		lost, others = sortUpdateErr(err, lost)
+		for _, e := range others {
+			s.log.Error("record runs", "runs", len(runs), "err", e)
 		}
+		unanswered := len(others) > 0
 		if unanswered && starting != nil && slices.Contains(g, starting) {
 			for id, err := range s.confirmStart([]*work{starting}, lost) {
 				if lost == nil {

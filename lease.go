@@ -405,16 +405,9 @@ func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[strin
 		ctx, cancel := s.storeCtx(context.Background())
 		err := st.RunUpdate(ctx, runs...)
 		cancel()
-		unanswered := false
-		for _, e := range leaves(err) {
-			var re *RunError
-			if errors.As(e, &re) && leaseLost(re) {
-				out[re.RunID] = re
-			} else {
-				unanswered = true
-			}
-		}
-		if !unanswered {
+		var others []error
+		out, others = sortUpdateErr(err, out)
+		if len(others) == 0 {
 			return out // the others were recorded: they start
 		}
 		s.log.Warn("record run starts again: the store did not answer", "runs", len(runs), "err", err)
@@ -427,6 +420,25 @@ func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[strin
 		runs = kept
 	}
 	return out
+}
+
+// sortUpdateErr sorts the error of a RunUpdate: the runs the store
+// refused because this node no longer owns them go into refused (made if
+// nil, and returned), and every other failure (the store did not answer,
+// or failed) is returned in others.
+func sortUpdateErr(err error, refused map[string]error) (_ map[string]error, others []error) {
+	for _, e := range leaves(err) {
+		var re *RunError
+		if errors.As(e, &re) && leaseLost(re) {
+			if refused == nil {
+				refused = map[string]error{}
+			}
+			refused[re.RunID] = re
+		} else {
+			others = append(others, e)
+		}
+	}
+	return refused, others
 }
 
 // leaseLost reports whether a store refused a run update because this node

@@ -2,7 +2,6 @@ package sundial
 
 import (
 	"context"
-	"errors"
 	"sync"
 )
 
@@ -63,22 +62,15 @@ func (s *Scheduler) retryOutcomes(ctx context.Context) {
 			s.log.Info("run outcomes recorded after the store came back", "store", name, "runs", len(runs))
 			continue
 		}
-		refused := map[string]bool{}
-		unanswered := false
-		for _, e := range leaves(err) {
-			var re *RunError
-			if errors.As(e, &re) && leaseLost(re) {
-				refused[re.RunID] = true
-				s.log.Warn("run outcome not recorded: this node lost the run", "run", re.RunID, "err", re)
-			} else {
-				unanswered = true
-			}
+		refused, others := sortUpdateErr(err, nil)
+		for id, e := range refused {
+			s.log.Warn("run outcome not recorded: this node lost the run", "run", id, "err", e)
 		}
-		if !unanswered {
+		if len(others) == 0 {
 			continue
 		}
 		for _, r := range runs {
-			if !refused[r.ID] {
+			if _, ok := refused[r.ID]; !ok {
 				again = append(again, deferredRun{store: name, run: *r})
 			}
 		}
