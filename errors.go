@@ -36,6 +36,13 @@ var (
 	// the run is no longer the node's (finished, interrupted or taken
 	// over by another node); the node must not start or finish it.
 	ErrLeaseLost = errors.New("lease lost")
+	// ErrLeaseExpired: a run update was refused only because the node's
+	// lease has lapsed by the store's clock; the run is still the node's
+	// and unfinished, so no other node has taken it. It wraps ErrLeaseLost.
+	// The node may try again once it has renewed its lease: the store then
+	// accepts the update, or refuses it with ErrLeaseLost alone if another
+	// node took the run in between (a lapsed lease lets other nodes reap).
+	ErrLeaseExpired = fmt.Errorf("%w: the node's lease has expired, the run is still its own", ErrLeaseLost)
 )
 
 // JobError rejects a job definition and names the field to blame, such as

@@ -425,7 +425,8 @@ func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[strin
 // sortUpdateErr sorts the error of a RunUpdate: the runs the store
 // refused because this node no longer owns them go into refused (made if
 // nil, and returned), and every other failure (the store did not answer,
-// or failed) is returned in others.
+// failed, or refused a run for this node's lapsed lease alone) is
+// returned in others, for the caller to try again.
 func sortUpdateErr(err error, refused map[string]error) (_ map[string]error, others []error) {
 	for _, e := range leaves(err) {
 		var re *RunError
@@ -442,7 +443,12 @@ func sortUpdateErr(err error, refused map[string]error) (_ map[string]error, oth
 }
 
 // leaseLost reports whether a store refused a run update because this node
-// no longer owns the run.
+// no longer owns the run. A run refused only because this node's lease had
+// lapsed (ErrLeaseExpired: no other node has taken it yet) is not lost:
+// the update is made again, and succeeds once the lease is renewed, unless
+// another node takes the run first. Giving such a run up instead would
+// leave it unfinished in the store, owned by a node that is live again and
+// no longer knows it, holding its job's max_instances for good.
 func leaseLost(err error) bool {
-	return errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrRunNotFound)
+	return (errors.Is(err, ErrLeaseLost) && !errors.Is(err, ErrLeaseExpired)) || errors.Is(err, ErrRunNotFound)
 }

@@ -82,7 +82,10 @@ type Store interface {
 	// and only while the stored run is unfinished, belongs to run.Node and
 	// that node's lease is live by the store's clock; otherwise the stored
 	// run is left alone and the error for it wraps ErrLeaseLost (or
-	// ErrRunNotFound). The returned error joins one *RunError per refused
+	// ErrRunNotFound). When the lease is the only reason (the run is
+	// unfinished and run.Node's), the error wraps ErrLeaseExpired as well,
+	// so that the node can tell a run it may still record (after renewing
+	// its lease) from one it lost. The returned error joins one *RunError per refused
 	// run; nil means every run was stored. JobID, ScheduledAt, Attempt,
 	// Node, Manual, Seq and CreatedAt keep their stored values.
 	RunUpdate(ctx context.Context, runs ...*Run) error

@@ -54,8 +54,11 @@ func (s *Store) updateRun(run *sundial.Run, live *leaseCache) error {
 		return sundial.ErrRunNotFound
 	}
 	old := &s.hist.rec(i).val
-	if old.Status.Finished() || old.Node != run.Node || !live.live(old.Node) {
+	if old.Status.Finished() || old.Node != run.Node {
 		return sundial.ErrLeaseLost
+	}
+	if !live.live(old.Node) {
+		return sundial.ErrLeaseExpired
 	}
 	setRun(old, run)
 	if run.Status.Finished() {

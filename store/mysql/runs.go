@@ -223,13 +223,16 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 			if n == 1 {
 				continue
 			}
-			var one int
-			err := tx.QueryRowContext(ctx, "SELECT 1 FROM sundial_runs WHERE id = ?", r.ID).Scan(&one)
+			var owned bool
+			err := tx.QueryRowContext(ctx, "SELECT node = ? AND status IN "+unfinished+" FROM sundial_runs WHERE id = ?",
+				r.Node, r.ID).Scan(&owned)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrRunNotFound})
 			case err != nil:
 				return err
+			case owned && !live[r.Node]:
+				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseExpired})
 			default:
 				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseLost})
 			}

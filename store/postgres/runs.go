@@ -46,7 +46,8 @@ const (
 	// runUpdateSQL applies a batch of run updates, each only while the
 	// stored run is unfinished and owned by the updating node, whose lease
 	// is live by the database clock; it reports for every id whether it
-	// was applied and whether the run exists.
+	// was applied, whether the run exists and whether it is still the
+	// node's and unfinished (so refused for the lease alone).
 	runUpdateSQL = `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[],
 				$7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
@@ -60,7 +61,8 @@ const (
 				AND EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
 			RETURNING r.id)
 		SELECT u.id, EXISTS (SELECT 1 FROM applied AS a WHERE a.id = u.id),
-			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id)
+			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id),
+			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + `)
 		FROM u`
 
 	// runReapSQL ends the unfinished runs of nodes without a live lease:
@@ -293,12 +295,14 @@ func (s *Store) updateRound(ctx context.Context, q querier, runs []*sundial.Run,
 		return err
 	}
 	var (
-		id             string
-		applied, found bool
+		id                    string
+		applied, found, owned bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &applied, &found}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &applied, &found, &owned}, func() error {
 		switch {
 		case applied:
+		case owned: // refused for the lease alone
+			refused[pos[id]] = sundial.ErrLeaseExpired
 		case found:
 			refused[pos[id]] = sundial.ErrLeaseLost
 		default:

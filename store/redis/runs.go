@@ -38,7 +38,8 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 }
 
 // RunUpdate stores the new states of runs in one script; each is refused
-// on its own (a *sundial.RunError wrapping ErrRunNotFound or ErrLeaseLost)
+// on its own (a *sundial.RunError wrapping ErrRunNotFound, ErrLeaseLost or
+// ErrLeaseExpired)
 // unless the stored run is unfinished, belongs to run.Node and that node's
 // lease is live by the Redis clock.
 func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
@@ -72,9 +73,11 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 		case "ok":
 		case "notfound":
 			errs = append(errs, &sundial.RunError{RunID: runs[i].ID, Err: sundial.ErrRunNotFound})
+		case "expired":
+			errs = append(errs, &sundial.RunError{RunID: runs[i].ID, Err: sundial.ErrLeaseExpired})
 		default:
 			errs = append(errs, &sundial.RunError{RunID: runs[i].ID,
-				Err: fmt.Errorf("run is finished, not node %s's, or its lease expired: %w", runs[i].Node, sundial.ErrLeaseLost)})
+				Err: fmt.Errorf("run is finished or not node %s's: %w", runs[i].Node, sundial.ErrLeaseLost)})
 		}
 	}
 	return errors.Join(errs...)

@@ -27,8 +27,10 @@ const (
 			started_at = ?, finished_at = ?, output = ?, error = ?
 		WHERE id = ? AND ` + unfinished + ` AND node = ?
 			AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > ?)`
-	qActive    = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
-	qRunExists = `SELECT count(*) FROM sundial_runs WHERE id = ?`
+	qActive = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
+	// qRunOwned tells a refused update's run apart: 0 rows if it does not
+	// exist, else whether it is still unfinished and the node's.
+	qRunOwned = `SELECT node = ? AND ` + unfinished + ` FROM sundial_runs WHERE id = ?`
 )
 
 // insertRun records a run and sets its Seq; ok is false when its id or
@@ -140,13 +142,15 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 				}
 				continue
 			}
-			var n int
-			if err := t.scanRow(qRunExists, []any{r.ID}, &n); err != nil {
-				return err
-			}
+			var owned bool
 			reason := sundial.ErrLeaseLost
-			if n == 0 {
+			switch err := t.scanRow(qRunOwned, []any{r.Node, r.ID}, &owned); {
+			case errors.Is(err, sql.ErrNoRows):
 				reason = sundial.ErrRunNotFound
+			case err != nil:
+				return err
+			case owned: // refused for the lease alone
+				reason = sundial.ErrLeaseExpired
 			}
 			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: reason})
 		}

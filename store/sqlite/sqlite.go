@@ -316,7 +316,7 @@ func (t *wtx) scanRow(q string, args []any, dest ...any) error {
 // prepared later, from inside a transaction holding the one connection.)
 var writeQueries = []string{
 	qChanges, qLive, qDueUnscheduled, qDue, qAdvance, qFinish, qPark,
-	qRunInsert, qRunUpdate, qActive, qRunExists,
+	qRunInsert, qRunUpdate, qActive, qRunOwned,
 	qJobInsert, qJobUpsert, qJobUpdate, qJobExists, qHeartbeat,
 }
 

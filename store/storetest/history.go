@@ -166,6 +166,13 @@ func testRunUpdate(s suite, t *testing.T) {
 				t.Errorf("update of %s: error %v, want a *RunError wrapping %v (whole error: %v)", id, refused[id], want, err)
 			}
 		}
+		// Only the run still unfinished and its node's was refused for
+		// the lease alone: that node may record it once it renews.
+		for id, want := range map[string]bool{"done": false, "other": false, "lost": true} {
+			if got := errors.Is(refused[id], sundial.ErrLeaseExpired); got != want {
+				t.Errorf("update of %s: error %v wraps ErrLeaseExpired: %v, want %v", id, refused[id], got, want)
+			}
+		}
 		if _, ok := refused["good"]; ok {
 			t.Errorf("the owner's update was refused: %v", refused["good"])
 		}
@@ -198,8 +205,8 @@ func testRunUpdate(s suite, t *testing.T) {
 		r.Node = "n"
 		insertRuns(t, st, r)
 		r.Status = sundial.RunSucceeded
-		if err := st.RunUpdate(t.Context(), copyRun(r)); !errors.Is(err, sundial.ErrLeaseLost) {
-			t.Fatalf("update under an expired lease: err = %v, want ErrLeaseLost", err)
+		if err := st.RunUpdate(t.Context(), copyRun(r)); !errors.Is(err, sundial.ErrLeaseExpired) || !errors.Is(err, sundial.ErrLeaseLost) {
+			t.Fatalf("update under an expired lease: err = %v, want ErrLeaseExpired (which is ErrLeaseLost)", err)
 		}
 		heartbeat(t, st, "n", time.Hour)
 		updateRun(t, st, r)

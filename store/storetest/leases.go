@@ -166,8 +166,14 @@ func testRunReap(s suite, t *testing.T) {
 		updateRun(t, st, taken)
 		stale := copyRun(queued)
 		stale.Status = sundial.RunRunning
-		if err := st.RunUpdate(t.Context(), stale); !errors.Is(err, sundial.ErrLeaseLost) {
-			t.Errorf("old owner's update of a taken run: err = %v, want ErrLeaseLost", err)
+		if err := st.RunUpdate(t.Context(), stale); !errors.Is(err, sundial.ErrLeaseLost) || errors.Is(err, sundial.ErrLeaseExpired) {
+			t.Errorf("old owner's update of a taken run: err = %v, want ErrLeaseLost and not ErrLeaseExpired", err)
+		}
+		// Nor can it finish a run that was interrupted for it.
+		late := copyRun(lost)
+		late.Status = sundial.RunSucceeded
+		if err := st.RunUpdate(t.Context(), late); !errors.Is(err, sundial.ErrLeaseLost) || errors.Is(err, sundial.ErrLeaseExpired) {
+			t.Errorf("old owner's update of an interrupted run: err = %v, want ErrLeaseLost and not ErrLeaseExpired", err)
 		}
 		// Nothing is left to reap, and a taken run is not taken twice.
 		res, err = st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-2", Now: at(31)})

@@ -6,7 +6,8 @@
 -- update that is refused but finds the run of node already in the state it
 -- asks for is a repeat (a retry after a lost reply) and succeeds, so this
 -- script needs no idempotency token.
--- Reply: ["ok", status...] with status "ok", "notfound" or "lease".
+-- Reply: ["ok", status...] with status "ok", "notfound", "expired" (the run
+-- is still node's and unfinished: refused for its lease alone) or "lease".
 
 -- already reports whether the run at key holds every field pair given.
 local function already(key, fields)
@@ -35,6 +36,8 @@ for _ = 1, tonumber(ARGV[3]) do
   elseif not unfinished(f[1]) or f[2] ~= node or not lives[node] then
     if f[2] == node and already(key, fields) then
       res[#res + 1] = 'ok'
+    elseif f[2] == node and unfinished(f[1]) then
+      res[#res + 1] = 'expired' -- refused for the lease alone
     else
       res[#res + 1] = 'lease'
     end
