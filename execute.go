@@ -143,7 +143,11 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 		var others []error
 		lost, others = sortUpdateErr(err, lost)
 		for _, e := range others {
-			s.log.Error("record runs", "runs", len(runs), "err", e)
+			if errors.Is(e, ErrLeaseExpired) {
+				s.log.Warn("record runs: this node's lease has lapsed; recording again", "err", e)
+			} else {
+				s.log.Error("record runs", "runs", len(runs), "err", e)
+			}
 		}
 		unanswered := len(others) > 0
 		if unanswered && starting != nil && slices.Contains(g, starting) {
@@ -174,7 +178,7 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 		case !gone:
 			kept = append(kept, w)
 		case w == starting && errors.Is(err, errStartUnknown):
-			s.log.Warn("run not started: the store did not answer the record of its start", "job", w.job.ID, "run", w.run.ID)
+			s.deferStart(s.storeKey(w.job), w)
 		case w == starting:
 			// Another node took the run over (or ended it) while this
 			// one was stalled: starting it now could run it twice.

@@ -358,8 +358,8 @@ func (s *Scheduler) callCtx(ctx context.Context, store string) (context.Context,
 
 func noCancel() {}
 
-// errStartUnknown is why a run whose start record the store never
-// answered is not started.
+// errStartUnknown is why a run whose start record the store has not
+// answered is not started now (record then defers it: see deferStart).
 var errStartUnknown = errors.New("the store did not answer the record of its start")
 
 // confirmStart records again the start of runs of one store whose first
@@ -368,10 +368,11 @@ var errStartUnknown = errors.New("the store did not answer the record of its sta
 // it twice, since other nodes take over a run left submitted (past
 // staleAfter, or once this node's lease lapses). Recording a start again
 // is idempotent, so it retries until the store accepts (the run starts
-// here) or refuses (another node took the run over, or this node's lease
-// lapsed: the run does not start here), for at most staleAfter and until
-// a shutdown stops waiting for runs. It returns the runs that must not
-// start, with the reason; refused lists those refused already.
+// here) or refuses (another node took the run over: the run does not
+// start here), for at most staleAfter and until a shutdown stops waiting
+// for runs; then the worker moves on and the run is deferred (see
+// deferStart). It returns the runs that must not start now, with the
+// reason; refused lists those refused already.
 func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[string]error {
 	out := map[string]error{}
 	var runs []*Run

@@ -253,7 +253,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	// The maintenance loop has stopped: renew the lease here until the
 	// running jobs have returned, so that their runs stay this node's.
 	stopLease := s.keepLease()
-	unstarted := s.takeDelayed()
+	unstarted := append(s.takeDelayed(), s.takeDeferredStarts()...)
 	for _, e := range s.execs {
 		unstarted = append(unstarted, e.drain()...)
 	}
