@@ -215,22 +215,69 @@ func (s *Scheduler) reap(ctx context.Context) {
 		if limit <= 0 {
 			return
 		}
-		st := s.stores[name]
-		rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
-		res, err := st.RunReap(rctx, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: limit,
+		res, err := s.reapStore(ctx, name, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: limit,
 			StaleAfter: s.staleAfter()})
-		cancel()
 		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("take over lost runs", "store", name, "err", err)
-			}
 			continue
 		}
-		for _, r := range res.Interrupted {
-			s.log.Warn("run interrupted: its node was lost", "job", r.JobID, "run", r.ID, "node", r.Node)
-			s.emitRun(EventRunInterrupted, r, "")
-		}
 		for _, r := range res.Taken {
+			s.takeOver(ctx, name, r)
+		}
+	}
+}
+
+// reapStore makes one RunReap call to the named store, logs a failure,
+// and logs and emits the runs it interrupted.
+func (s *Scheduler) reapStore(ctx context.Context, name string, p RunReapParams) (RunReapResult, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/3)
+	res, err := s.stores[name].RunReap(rctx, p)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("take over lost runs", "store", name, "restarted", p.Restarted, "err", err)
+		}
+		return res, err
+	}
+	for _, r := range res.Interrupted {
+		s.log.Warn("run interrupted: its node was lost", "job", r.JobID, "run", r.ID, "node", r.Node, "reason", r.Reason)
+		s.emitRun(EventRunInterrupted, r, "")
+	}
+	return res, nil
+}
+
+// reapRestarted ends, in every store, the runs that an earlier process
+// with this node id left unfinished (RunReapParams.Restarted), together
+// with the runs of lost nodes, as reap does. A process that restarts
+// under a configured NodeID is live again at once, so no regular reap
+// would ever end them. It must run once, before this node records a run
+// of its own (Start calls it before the loops start): a second such reap
+// would take this process's own runs over again, so it has no limit and
+// is not retried when a store fails. It returns the runs taken, by store,
+// for resumeTaken to execute.
+func (s *Scheduler) reapRestarted(ctx context.Context) map[string][]*Run {
+	taken := map[string][]*Run{}
+	for _, name := range s.storeNames {
+		res, err := s.reapStore(ctx, name, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Restarted: true})
+		if err != nil {
+			s.log.Warn("runs left by a previous process with this node id were not reaped: they stay unfinished",
+				"store", name, "node", s.cfg.NodeID)
+			continue
+		}
+		if len(res.Taken)+len(res.Interrupted) > 0 {
+			s.log.Warn("reaped the runs left by a previous process with this node id (and by lost nodes)",
+				"store", name, "node", s.cfg.NodeID, "taken", len(res.Taken), "interrupted", len(res.Interrupted))
+		}
+		if len(res.Taken) > 0 {
+			taken[name] = res.Taken
+		}
+	}
+	return taken
+}
+
+// resumeTaken executes the runs that reapRestarted took, as reap does.
+func (s *Scheduler) resumeTaken(ctx context.Context, taken map[string][]*Run) {
+	for name, runs := range taken {
+		for _, r := range runs {
 			s.takeOver(ctx, name, r)
 		}
 	}

@@ -149,6 +149,11 @@ func (s *Scheduler) AddListener(fn Listener, mask EventType) (remove func()) {
 // Start starts the dispatch loop, the executors and event delivery in the
 // background. Cancelling ctx stops the dispatch loop (no new fires are
 // taken); call Shutdown to wait for running jobs and release everything.
+//
+// Before the loops start, Start ends the runs that an earlier process
+// with the same NodeID left unfinished (it was killed, say, and this one
+// replaces it): those that may run again are executed here under their
+// ids, the others are recorded interrupted.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,6 +174,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	// The first claim needs a live lease; a store that is down now is
 	// retried by the maintenance loop.
 	s.heartbeat(loopCtx)
+	// Before this node records a run of its own: what an earlier process
+	// with this node id left is this process's to end (see reapRestarted).
+	// The runs taken are executed in the background, as delay needs s.mu.
+	if taken := s.reapRestarted(loopCtx); len(taken) > 0 {
+		s.bg.Go(func() { s.resumeTaken(loopCtx, taken) })
+	}
 	s.watch(loopCtx)
 	s.bg.Go(func() { s.maintain(loopCtx) })
 	s.loopDone = make(chan struct{})

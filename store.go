@@ -105,6 +105,12 @@ type Store interface {
 	// other such run becomes interrupted (FinishedAt = p.Now) with a reason.
 	// p.Node must hold a live lease (ErrLeaseLost otherwise).
 	//
+	// With p.Restarted, the unfinished runs recorded under p.Node itself
+	// count as a lost node's too, and are taken over (by p.Node, as new) or
+	// interrupted in the same way: a process that starts under the node id
+	// of an earlier one (a restart with a configured node id) is live at
+	// once, so no reap would ever end the runs the earlier process left.
+	//
 	// A run that no node owns (Node == "", see RunRelease) counts as a run
 	// of a lost node: it is taken over.
 	//
@@ -117,7 +123,7 @@ type Store interface {
 	// released), never from CreatedAt. A running run of a live node is
 	// never taken, and neither is a run of p.Node itself (taking it would
 	// not change its owner, so nothing would stop p.Node from starting it
-	// twice). A stale run's former owner then has its start refused by
+	// twice), unless p.Restarted says it is an earlier process's. A stale run's former owner then has its start refused by
 	// RunUpdate (ErrLeaseLost), so a node that was merely slow does not
 	// start it too.
 	RunReap(ctx context.Context, p RunReapParams) (RunReapResult, error)
@@ -318,6 +324,13 @@ type RunReapParams struct {
 	// store's clock: see Store.RunReap. Zero takes over the runs of lost
 	// nodes only.
 	StaleAfter time.Duration
+	// Restarted says that Node has just started: the unfinished runs
+	// already recorded under its own id belong to an earlier process with
+	// that id, and are reaped as a lost node's are (see Store.RunReap).
+	// Only a node's first reap after it starts may set it, before the node
+	// records runs of its own: later, its unfinished runs are its own
+	// process's, and a reap with Restarted would take them over again.
+	Restarted bool
 }
 
 // RunReleaseParams are the arguments of Store.RunRelease.

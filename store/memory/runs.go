@@ -162,7 +162,8 @@ func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, erro
 	return n, nil
 }
 
-// RunReap ends the unfinished runs of nodes that lost their lease, and
+// RunReap ends the unfinished runs of nodes that lost their lease (and,
+// with p.Restarted, those of an earlier process with p.Node's id), and
 // takes over those submitted for longer than p.StaleAfter from other live
 // nodes, oldest (lowest Seq) first.
 func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
@@ -186,8 +187,9 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		next := h.rec(i).link[onState].next
 		r := &h.rec(i).val
 		stale := r.Status == sundial.RunSubmitted && r.Node != p.Node && h.rec(i).owned < staleBefore
+		earlier := p.Restarted && r.Node == p.Node
 		switch {
-		case live.live(r.Node) && !stale:
+		case live.live(r.Node) && !stale && !earlier:
 		case r.Status == sundial.RunSubmitted || r.Recoverable:
 			r.Node, r.Status, r.Recoverable, r.StartedAt = p.Node, sundial.RunSubmitted, false, time.Time{}
 			h.rec(i).owned = t.UnixNano()
@@ -196,6 +198,9 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		default:
 			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
 			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+			if earlier {
+				r.Reason = fmt.Sprintf("node %s restarted while the run was %s", r.Node, sundial.RunRunning)
+			}
 			cp := *r
 			s.finishRun(i)
 			res.Interrupted = append(res.Interrupted, &cp)

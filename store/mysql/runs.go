@@ -407,8 +407,9 @@ func (s *Store) pruneExtra(ctx context.Context, keep int) (int, error) {
 // RunReap ends the unfinished runs of nodes whose lease has expired by the
 // database clock, that left, or that never registered: submitted and
 // recoverable runs are taken over by p.Node, the others interrupted. With
-// p.StaleAfter > 0 it also takes over the runs of other live nodes
-// submitted (owned_at) longer ago than that.
+// p.Restarted, the unfinished runs of p.Node itself (an earlier
+// process's) go the same way. With p.StaleAfter > 0 it also takes over
+// the runs of other live nodes submitted (owned_at) longer ago than that.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -418,10 +419,11 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		q := "SELECT " + runColumns + " FROM sundial_runs r WHERE status IN " + unfinished +
 			" AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > UTC_TIMESTAMP(6))" +
-			" OR (? > 0 AND status = 'submitted' AND node <> ? AND owned_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND))" +
+			" OR (? > 0 AND status = 'submitted' AND node <> ? AND owned_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)" +
+			" OR (? AND node = ?))" +
 			" ORDER BY seq"
 		stale := max(p.StaleAfter.Microseconds(), 0)
-		args := []any{stale, p.Node, stale}
+		args := []any{stale, p.Node, stale, p.Restarted, p.Node}
 		if p.Limit > 0 {
 			q += " LIMIT ?"
 			args = append(args, p.Limit)
@@ -452,6 +454,9 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			}
 			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now.UTC().Truncate(time.Microsecond)
 			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+			if p.Restarted && r.Node == p.Node {
+				r.Reason = fmt.Sprintf("node %s restarted while the run was %s", r.Node, sundial.RunRunning)
+			}
 			res.Interrupted = append(res.Interrupted, r)
 			interrupted = append(interrupted, r.ID)
 		}
@@ -463,8 +468,9 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		if len(interrupted) > 0 {
 			if _, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET status = 'interrupted', finished_at = ?, "+
-				"reason = CONCAT('node ', node, ' lost its lease while the run was running') WHERE id IN ("+
-				placeholders(len(interrupted))+")", append([]any{dbTime(p.Now)}, interrupted...)...); err != nil {
+				"reason = CONCAT('node ', node, IF(? AND node = ?, ' restarted', ' lost its lease'), ' while the run was running')"+
+				" WHERE id IN ("+placeholders(len(interrupted))+")",
+				append([]any{dbTime(p.Now), p.Restarted, p.Node}, interrupted...)...); err != nil {
 				return err
 			}
 		}

@@ -65,15 +65,17 @@ const (
 			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + `)
 		FROM u`
 
-	// runReapSQL ends the unfinished runs of nodes without a live lease:
-	// a run that never started, or that may run again, passes to $1 as
-	// submitted; every other one is interrupted at $2.
+	// runReapSQL ends the unfinished runs of nodes without a live lease
+	// (and, when $5, those of an earlier process with $1's id): a run that
+	// never started, or that may run again, passes to $1 as submitted;
+	// every other one is interrupted at $2.
 	runReapSQL = `WITH lost AS (
 			SELECT r.seq FROM sundial_runs AS r
 			WHERE r.` + unfinished + `
 				AND (NOT EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
 					OR ($4::bigint > 0 AND r.status = 'submitted' AND r.node <> $1
-						AND r.owned_at < clock_timestamp() - $4::bigint * interval '1 microsecond'))
+						AND r.owned_at < clock_timestamp() - $4::bigint * interval '1 microsecond')
+					OR ($5::boolean AND r.node = $1))
 			ORDER BY r.seq
 			LIMIT $3::bigint
 			FOR UPDATE OF r SKIP LOCKED)
@@ -83,6 +85,7 @@ const (
 			started_at = CASE WHEN r.status = 'submitted' OR r.recoverable THEN NULL ELSE r.started_at END,
 			finished_at = CASE WHEN r.status = 'submitted' OR r.recoverable THEN r.finished_at ELSE $2 END,
 			reason = CASE WHEN r.status = 'submitted' OR r.recoverable THEN r.reason
+				WHEN $5::boolean AND r.node = $1 THEN 'node ' || r.node || ' restarted while the run was running'
 				ELSE 'node ' || r.node || ' lost its lease while the run was running' END,
 			recoverable = false,
 			owned_at = CASE WHEN r.status = 'submitted' OR r.recoverable THEN clock_timestamp() ELSE r.owned_at END
@@ -390,7 +393,8 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 // RunReap ends the unfinished runs of nodes whose lease has expired by the
 // database clock, that left, or that never registered, and takes over the
 // runs other live nodes left submitted (owned_at) for longer than
-// p.StaleAfter; see sundial.Store. Concurrent reapers take disjoint runs
+// p.StaleAfter; with p.Restarted, those an earlier process with p.Node's
+// id left too; see sundial.Store. Concurrent reapers take disjoint runs
 // (SKIP LOCKED).
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
@@ -421,7 +425,8 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		if !live {
 			return sundial.ErrLeaseLost
 		}
-		rows, err := tx.Query(ctx, runReapSQL, p.Node, p.Now.UTC(), limit, max(p.StaleAfter.Microseconds(), 0))
+		rows, err := tx.Query(ctx, runReapSQL, p.Node, p.Now.UTC(), limit, max(p.StaleAfter.Microseconds(), 0),
+			p.Restarted)
 		if err != nil {
 			return err
 		}

@@ -234,14 +234,15 @@ func (s *Store) runInt(ctx context.Context, sc *goredis.Script, args ...any) (in
 // RunReap ends the unfinished runs of nodes whose lease expired by the
 // Redis clock (or that left, or never registered): submitted and
 // recoverable running runs pass to p.Node, the others become interrupted.
-// With p.StaleAfter > 0, runs that other live nodes have held submitted
-// for longer than that (P owned) pass to p.Node too. That includes runs a
-// reap handed to a node that never got the reply: they are someone else's
-// to take once they have waited that long.
+// With p.Restarted, the unfinished runs of p.Node itself (an earlier
+// process's) go the same way. With p.StaleAfter > 0, runs that other live
+// nodes have held submitted for longer than that (P owned) pass to p.Node
+// too. That includes runs a reap handed to a node that never got the
+// reply: they are someone else's to take once they have waited that long.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var out sundial.RunReapResult
 	res, err := s.write(ctx, scRunReap, p.Node, encTime(p.Now), strconv.Itoa(max(p.Limit, 0)),
-		strconv.FormatInt(max(p.StaleAfter.Microseconds(), 0), 10))
+		strconv.FormatInt(max(p.StaleAfter.Microseconds(), 0), 10), encBool(p.Restarted))
 	if err != nil {
 		return out, fmt.Errorf("reap runs: %w", err)
 	}

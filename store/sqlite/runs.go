@@ -278,9 +278,10 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 
 // RunReap ends the unfinished runs of nodes without a live lease (by the
 // host clock): submitted runs and recoverable running ones are taken over
-// by p.Node, the others are interrupted at p.Now. With p.StaleAfter > 0 it
-// also takes over the runs of other live nodes submitted (owned_at) more
-// than that long ago.
+// by p.Node, the others are interrupted at p.Now. With p.Restarted, the
+// unfinished runs of p.Node itself (an earlier process's) go the same way.
+// With p.StaleAfter > 0 it also takes over the runs of other live nodes
+// submitted (owned_at) more than that long ago.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	limit := p.Limit
 	if limit <= 0 {
@@ -300,8 +301,10 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		rows, err := t.query(`SELECT `+runCols+` FROM sundial_runs r INDEXED BY sundial_runs_unfinished
 			WHERE `+unfinished+` AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
-				OR (? AND status = 'submitted' AND node <> ? AND owned_at < ?))
-			ORDER BY seq LIMIT ?`, now.UnixMicro(), stale, p.Node, now.Add(-p.StaleAfter).UnixMicro(), limit)
+				OR (? AND status = 'submitted' AND node <> ? AND owned_at < ?)
+				OR (? AND node = ?))
+			ORDER BY seq LIMIT ?`, now.UnixMicro(), stale, p.Node, now.Add(-p.StaleAfter).UnixMicro(),
+			p.Restarted, p.Node, limit)
 		if err != nil {
 			return err
 		}
@@ -330,6 +333,9 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			}
 			r.Status, r.FinishedAt = sundial.RunInterrupted, p.Now
 			r.Reason = fmt.Sprintf("node %s lost its lease while the run was %s", r.Node, sundial.RunRunning)
+			if p.Restarted && r.Node == p.Node {
+				r.Reason = fmt.Sprintf("node %s restarted while the run was %s", r.Node, sundial.RunRunning)
+			}
 			if _, err := t.exec(`UPDATE sundial_runs SET status = ?, finished_at = ?, reason = ? WHERE seq = ?`,
 				string(r.Status), micros(r.FinishedAt), r.Reason, r.Seq); err != nil {
 				return err

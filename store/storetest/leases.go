@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -232,6 +233,112 @@ func testRunReap(s suite, t *testing.T) {
 		}
 		if got := getRun(t, st, "r1"); got.Node != "dead" || got.Status != sundial.RunSubmitted {
 			t.Errorf("a refused reap changed the run: %+v", got)
+		}
+	})
+}
+
+// testRunReapRestarted covers a node that starts again under the id of
+// an earlier process: that process's unfinished runs are recorded under an
+// id whose lease is live, and only a reap with Restarted ends them.
+func testRunReapRestarted(s suite, t *testing.T) {
+	mk := func(id string, status sundial.RunStatus, node string, recoverable bool) *sundial.Run {
+		r := newRun(id, "a", at(int(id[len(id)-1]-'0')), status, at(1))
+		r.Node, r.Recoverable = node, recoverable
+		if status == sundial.RunRunning {
+			r.StartedAt = at(2)
+		}
+		return r
+	}
+
+	s.run(t, "ReapsOwnRuns", func(t *testing.T, st sundial.Store) {
+		heartbeat(t, st, "dead", -time.Second)
+		queued := mk("q1", sundial.RunSubmitted, "node-1", false)
+		retry := mk("r2", sundial.RunRunning, "node-1", true)
+		lost := mk("l3", sundial.RunRunning, "node-1", false)
+		done := mk("d4", sundial.RunFailed, "node-1", false)
+		otherQueued := mk("s5", sundial.RunSubmitted, "node-2", false)
+		otherRunning := mk("x6", sundial.RunRunning, "node-2", false)
+		dead := mk("z7", sundial.RunSubmitted, "dead", false)
+		insertRuns(t, st, queued, retry, lost, done, otherQueued, otherRunning, dead)
+
+		res, err := st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-1", Now: at(30), Restarted: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := runIDs(res.Taken); !slices.Equal(got, []string{"q1", "r2", "z7"}) {
+			t.Errorf("taken = %v, want [q1 r2 z7] (its own and the dead node's)", got)
+		}
+		if got := runIDs(res.Interrupted); !slices.Equal(got, []string{"l3"}) {
+			t.Errorf("interrupted = %v, want [l3]", got)
+		}
+		for _, r := range []*sundial.Run{queued, retry} {
+			want := copyRun(r)
+			want.Status, want.Recoverable, want.StartedAt = sundial.RunSubmitted, false, time.Time{}
+			if d := diff(want, getRun(t, st, r.ID)); d != "" {
+				t.Errorf("taken run %s differs:\n%s", r.ID, d)
+			}
+		}
+		got := getRun(t, st, "l3")
+		if got.Status != sundial.RunInterrupted || !got.FinishedAt.Equal(at(30)) || got.Reason == "" || got.Node != "node-1" {
+			t.Errorf("reaped run l3 = %s finished %s reason %q node %s; want interrupted at %s with a reason, node kept",
+				got.Status, got.FinishedAt, got.Reason, got.Node, at(30))
+		}
+		if len(res.Interrupted) == 1 && res.Interrupted[0].Reason != got.Reason {
+			t.Errorf("reap result's reason %q, stored %q; want the same", res.Interrupted[0].Reason, got.Reason)
+		}
+		for _, r := range []*sundial.Run{done, otherQueued, otherRunning} {
+			if d := diff(r, getRun(t, st, r.ID)); d != "" {
+				t.Errorf("reap changed run %s:\n%s", r.ID, d)
+			}
+		}
+		// The earlier process cannot finish the run interrupted for it;
+		// the new one can start a run it took.
+		late := copyRun(lost)
+		late.Status = sundial.RunSucceeded
+		if err := st.RunUpdate(t.Context(), late); !errors.Is(err, sundial.ErrLeaseLost) {
+			t.Errorf("earlier process's update of an interrupted run: err = %v, want ErrLeaseLost", err)
+		}
+		start := getRun(t, st, "q1")
+		start.Status, start.StartedAt = sundial.RunRunning, at(31)
+		updateRun(t, st, start)
+		// Its runs are now the new process's: no later reap takes them.
+		res, err = st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-1", Now: at(32)})
+		if err != nil || len(res.Taken)+len(res.Interrupted) != 0 {
+			t.Errorf("next reap = taken %v, interrupted %v, %v; want nothing", runIDs(res.Taken), runIDs(res.Interrupted), err)
+		}
+	})
+
+	s.run(t, "OwnRunsKeptWithoutRestarted", func(t *testing.T, st sundial.Store) {
+		queued := mk("q1", sundial.RunSubmitted, "node-1", false)
+		retry := mk("r2", sundial.RunRunning, "node-1", true)
+		running := mk("l3", sundial.RunRunning, "node-1", false)
+		insertRuns(t, st, queued, retry, running)
+		res, err := st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-1", Now: at(30)})
+		if err != nil || len(res.Taken)+len(res.Interrupted) != 0 {
+			t.Errorf("reap without Restarted = taken %v, interrupted %v, %v; want nothing",
+				runIDs(res.Taken), runIDs(res.Interrupted), err)
+		}
+		// Another node restarting does not make node-1's runs its own.
+		res, err = st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-2", Now: at(30), Restarted: true})
+		if err != nil || len(res.Taken)+len(res.Interrupted) != 0 {
+			t.Errorf("restarted reap by node-2 = taken %v, interrupted %v, %v; want nothing",
+				runIDs(res.Taken), runIDs(res.Interrupted), err)
+		}
+		for _, r := range []*sundial.Run{queued, retry, running} {
+			if d := diff(r, getRun(t, st, r.ID)); d != "" {
+				t.Errorf("reap changed run %s:\n%s", r.ID, d)
+			}
+		}
+	})
+
+	s.run(t, "RestartedLimit", func(t *testing.T, st sundial.Store) {
+		for i := range 3 {
+			insertRuns(t, st, mk(fmt.Sprintf("q%d", i), sundial.RunSubmitted, "node-1", false))
+		}
+		res, err := st.RunReap(t.Context(), sundial.RunReapParams{Node: "node-1", Now: at(30), Limit: 2, Restarted: true})
+		if err != nil || len(res.Taken) != 2 || len(res.Interrupted) != 0 {
+			t.Errorf("restarted reap with limit 2 = taken %v, interrupted %v, %v; want two taken",
+				runIDs(res.Taken), runIDs(res.Interrupted), err)
 		}
 	})
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sundial.Store) {
 		{"Nodes", testNodes},
 		{"RunReap", testRunReap},
 		{"RunReapStale", testRunReapStale},
+		{"RunReapRestarted", testRunReapRestarted},
 		{"RunRelease", testRunRelease},
 		{"Unscheduled", testUnscheduled},
 		{"Audit", testAudit},

@@ -1,7 +1,9 @@
 -- run_reap: ARGV[3] the reaping node, ARGV[4] the scheduler's now (Unix
 -- µs, written as finished_at), ARGV[5] limit (0 for none), ARGV[6] the
--- staleness bound in µs (0 for none). Ends the unfinished runs of nodes
--- without a live lease, oldest (lowest seq) first: submitted and
+-- staleness bound in µs (0 for none), ARGV[7] '1' when the reaping node
+-- has just restarted (else '0'). Ends the unfinished runs of nodes
+-- without a live lease (and, restarted, the reaping node's own: an
+-- earlier process's), oldest (lowest seq) first: submitted and
 -- recoverable runs pass to the reaping node, the others become
 -- interrupted. With a bound, runs that another live node has held
 -- submitted for longer than it (P owned: a claim, or a reap, whose reply
@@ -10,11 +12,12 @@
 local prev = replay()
 if prev then return prev end
 local me, fin, limit, stale = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local restarted = ARGV[7] == '1'
 local now = now_us()
 if not live(me, now) then return reply({ 'leaselost' }) end
 local lost, seen = {}, {}
 for _, n in ipairs(redis.call('SMEMBERS', K.activenodes)) do
-  if not live(n, now) then
+  if not live(n, now) or (restarted and n == me) then
     for _, id in ipairs(redis.call('SMEMBERS', nodeactive_key(n))) do
       local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'recoverable', 'job_id', 'created_at')
       if f[1] and unfinished(f[2]) then
@@ -53,8 +56,10 @@ for i, r in ipairs(lost) do
     redis.call('ZADD', K.owned, now, r.id)
     taken[#taken + 1] = r.id
   else
+    local why = ' lost its lease'
+    if restarted and r.node == me then why = ' restarted' end
     redis.call('HSET', key, 'status', 'interrupted', 'finished_at', fin,
-      'reason', 'node ' .. r.node .. ' lost its lease while the run was ' .. r.status)
+      'reason', 'node ' .. r.node .. why .. ' while the run was ' .. r.status)
     local score = fin
     if score == '' then score = r.created and r.created ~= '' and r.created or '-inf' end
     finish_index(r.id, r.job, r.node, istr(r.seq), score)
