@@ -187,90 +187,52 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 	return err
 }
 
-// RunUpdate stores new states of runs in one transaction. Each run is
-// written only while the stored one is unfinished and belongs to run.Node,
-// whose lease is live by the database clock; the others are refused, each
-// with a *sundial.RunError.
+// RunUpdate stores new states of runs, each on its own: one statement per
+// run, in autocommit, so the common update (a worker's previous outcome
+// and next start) costs two round trips rather than a transaction's five.
+// Each run is written only while the stored one is unfinished and belongs
+// to run.Node, whose lease is live by the database clock; the others are
+// refused, each with a *sundial.RunError.
 func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
-	if len(runs) == 0 {
-		return nil
-	}
-	// Lock rows in id order, so concurrent batches cannot deadlock.
-	order := slices.Clone(runs)
-	slices.SortStableFunc(order, func(a, b *sundial.Run) int { return strings.Compare(a.ID, b.ID) })
 	var refused []error
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		refused = refused[:0]
-		live, err := liveNodes(ctx, tx, order)
-		if err != nil {
-			return err
-		}
-		for _, r := range order {
-			n := int64(0)
-			if live[r.Node] {
-				res, err := tx.ExecContext(ctx, "UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, "+
-					"recoverable = ?, started_at = ?, finished_at = ?, output = ?, error = ? "+
-					"WHERE id = ? AND node = ? AND status IN "+unfinished,
-					string(r.Status), r.Reason, r.Coalesced, r.Recoverable, dbTime(r.StartedAt), dbTime(r.FinishedAt),
-					r.Output, r.Error, r.ID, r.Node)
-				if err != nil {
-					return err
-				}
-				if n, err = res.RowsAffected(); err != nil {
-					return err
-				}
-			}
-			if n == 1 {
-				continue
-			}
-			var owned bool
-			err := tx.QueryRowContext(ctx, "SELECT node = ? AND status IN "+unfinished+" FROM sundial_runs WHERE id = ?",
-				r.Node, r.ID).Scan(&owned)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrRunNotFound})
-			case err != nil:
+	for _, r := range runs {
+		var n int64
+		err := s.retry(ctx, func() error {
+			res, err := s.db.ExecContext(ctx, "UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, "+
+				"recoverable = ?, started_at = ?, finished_at = ?, output = ?, error = ? "+
+				"WHERE id = ? AND node = ? AND status IN "+unfinished+
+				" AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > UTC_TIMESTAMP(6))",
+				string(r.Status), r.Reason, r.Coalesced, r.Recoverable, dbTime(r.StartedAt), dbTime(r.FinishedAt),
+				r.Output, r.Error, r.ID, r.Node, r.Node)
+			if err != nil {
 				return err
-			case owned && !live[r.Node]:
-				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseExpired})
-			default:
-				refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseLost})
 			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("update run %s: %w", r.ID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("update runs: %w", err)
+		if n == 1 {
+			continue
+		}
+		// Refused: say why. A run still unfinished and the node's was
+		// refused for the lease alone.
+		var owned bool
+		err = s.db.QueryRowContext(ctx, "SELECT node = ? AND status IN "+unfinished+" FROM sundial_runs WHERE id = ?",
+			r.Node, r.ID).Scan(&owned)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrRunNotFound})
+		case err != nil:
+			return fmt.Errorf("update run %s: %w", r.ID, err)
+		case owned:
+			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseExpired})
+		default:
+			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrLeaseLost})
+		}
 	}
 	return errors.Join(refused...)
-}
-
-// liveNodes reports which of the runs' nodes hold a live lease by the
-// database clock.
-func liveNodes(ctx context.Context, q execer, runs []*sundial.Run) (map[string]bool, error) {
-	var nodes []any
-	seen := map[string]bool{}
-	for _, r := range runs {
-		if !seen[r.Node] {
-			seen[r.Node] = true
-			nodes = append(nodes, r.Node)
-		}
-	}
-	rows, err := q.QueryContext(ctx, "SELECT id FROM sundial_nodes WHERE id IN ("+placeholders(len(nodes))+
-		") AND lease_until > UTC_TIMESTAMP(6)", nodes...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	live := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		live[id] = true
-	}
-	return live, rows.Err()
 }
 
 // RunGet returns a run.
