@@ -85,9 +85,19 @@ type Store interface {
 	// ErrRunNotFound). When the lease is the only reason (the run is
 	// unfinished and run.Node's), the error wraps ErrLeaseExpired as well,
 	// so that the node can tell a run it may still record (after renewing
-	// its lease) from one it lost. The returned error joins one *RunError per refused
-	// run; nil means every run was stored. JobID, ScheduledAt, Attempt,
-	// Node, Manual, Seq and CreatedAt keep their stored values.
+	// its lease) from one it lost. The returned error joins one *RunError
+	// per refused run; nil means every run was stored. JobID, ScheduledAt,
+	// Attempt, Node, Manual, Seq and CreatedAt keep their stored values.
+	//
+	// A start record (new Status running) is fenced as well: it is applied
+	// only while the stored run is submitted, or is running with the same
+	// StartedAt (compared at the store's precision: a repeat of the same
+	// record, such as a retry after a lost reply, which succeeds). A start
+	// record with another StartedAt on a run stored running is refused
+	// with ErrLeaseLost and never ErrLeaseExpired, whatever the lease: that
+	// run has already started once, so this start must not run. A node may
+	// hold two copies of one run (RunReapParams.OwnStale takes back its own
+	// stale runs), and whichever copy records its start first runs it.
 	RunUpdate(ctx context.Context, runs ...*Run) error
 	// RunGet returns a copy of a run, or ErrRunNotFound.
 	RunGet(ctx context.Context, id string) (*Run, error)
@@ -121,11 +131,16 @@ type Store interface {
 	// Their age is judged by the store's clock, from the last time the run
 	// changed hands (recorded by a claim or RunInsert, taken over,
 	// released), never from CreatedAt. A running run of a live node is
-	// never taken, and neither is a run of p.Node itself (taking it would
-	// not change its owner, so nothing would stop p.Node from starting it
-	// twice), unless p.Restarted says it is an earlier process's. A stale run's former owner then has its start refused by
-	// RunUpdate (ErrLeaseLost), so a node that was merely slow does not
+	// never taken. A stale run's former owner then has its start refused
+	// by RunUpdate (ErrLeaseLost), so a node that was merely slow does not
 	// start it too.
+	//
+	// A run of p.Node itself is taken only with p.Restarted (an earlier
+	// process's, above) or, when stale, with p.OwnStale: then it stays
+	// submitted and p.Node's, and only its ownership time is renewed, so
+	// it is taken at most once per p.StaleAfter. Both copies p.Node may
+	// then hold have the same id, and RunUpdate's start fence lets only
+	// one of them start.
 	RunReap(ctx context.Context, p RunReapParams) (RunReapResult, error)
 	// RunRelease hands back runs that p.Node claimed but will not start
 	// (it is shutting down): each listed run that is still submitted and
@@ -321,9 +336,21 @@ type RunReapParams struct {
 	Limit int
 	// StaleAfter, when > 0, also takes over the runs of other live nodes
 	// that have been submitted (not started) for longer than this, by the
-	// store's clock: see Store.RunReap. Zero takes over the runs of lost
-	// nodes only.
+	// store's clock (and, with OwnStale, Node's own): see Store.RunReap.
+	// Zero takes over the runs of lost nodes only.
 	StaleAfter time.Duration
+	// OwnStale, with StaleAfter > 0, extends the stale takeover to Node's
+	// own runs: those that have been submitted for longer than StaleAfter
+	// (judged as other nodes' runs are, by the store's clock from when the
+	// run last changed hands) are taken and returned in Taken, their
+	// status (submitted) and node (Node) kept and their ownership time set
+	// to the store's now, so that each is taken at most once per
+	// StaleAfter. A node sets it after a store call whose reply it lost: a
+	// claim the store applied but never answered leaves runs submitted
+	// under the node's id that the node never learnt of. Taking one that
+	// it does hold is harmless, as RunUpdate lets only one start of a run
+	// through (see Store.RunUpdate).
+	OwnStale bool
 	// Restarted says that Node has just started: the unfinished runs
 	// already recorded under its own id belong to an earlier process with
 	// that id, and are reaped as a lost node's are (see Store.RunReap).
