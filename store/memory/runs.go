@@ -34,7 +34,8 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) er
 	return nil
 }
 
-// RunUpdate stores runs' new states, each only while its node owns it.
+// RunUpdate stores runs' new states, each only while its node owns it; a
+// start record only while the run is submitted or is a repeat of it.
 func (s *Store) RunUpdate(_ context.Context, runs ...*sundial.Run) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,6 +56,11 @@ func (s *Store) updateRun(run *sundial.Run, live *leaseCache) error {
 	}
 	old := &s.hist.rec(i).val
 	if old.Status.Finished() || old.Node != run.Node {
+		return sundial.ErrLeaseLost
+	}
+	// A start of a run that another start record began already must not
+	// run, whatever the lease; an exact repeat is let through.
+	if run.Status == sundial.RunRunning && old.Status == sundial.RunRunning && !old.StartedAt.Equal(run.StartedAt) {
 		return sundial.ErrLeaseLost
 	}
 	if !live.live(old.Node) {
@@ -165,7 +171,8 @@ func (s *Store) RunPrune(_ context.Context, p sundial.RunPruneParams) (int, erro
 // RunReap ends the unfinished runs of nodes that lost their lease (and,
 // with p.Restarted, those of an earlier process with p.Node's id), and
 // takes over those submitted for longer than p.StaleAfter from other live
-// nodes, oldest (lowest Seq) first.
+// nodes (and, with p.OwnStale, from p.Node itself), oldest (lowest Seq)
+// first.
 func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,7 +193,7 @@ func (s *Store) RunReap(_ context.Context, p sundial.RunReapParams) (sundial.Run
 		}
 		next := h.rec(i).link[onState].next
 		r := &h.rec(i).val
-		stale := r.Status == sundial.RunSubmitted && r.Node != p.Node && h.rec(i).owned < staleBefore
+		stale := r.Status == sundial.RunSubmitted && (r.Node != p.Node || p.OwnStale) && h.rec(i).owned < staleBefore
 		earlier := p.Restarted && r.Node == p.Node
 		switch {
 		case live.live(r.Node) && !stale && !earlier:
