@@ -23,14 +23,19 @@ const (
 			node, recoverable, created_at, started_at, finished_at, output, error, owned_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
+	// startFence, given the new status and started_at, lets a start record
+	// through only while the run is submitted or already started at that
+	// very time (a repeat); other statuses pass.
+	startFence = `(? <> 'running' OR status = 'submitted' OR started_at IS ?)`
 	qRunUpdate = `UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, recoverable = ?,
 			started_at = ?, finished_at = ?, output = ?, error = ?
-		WHERE id = ? AND ` + unfinished + ` AND node = ?
+		WHERE id = ? AND ` + unfinished + ` AND node = ? AND ` + startFence + `
 			AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > ?)`
 	qActive = `SELECT count(*) FROM sundial_runs WHERE job_id = ? AND ` + unfinished
 	// qRunOwned tells a refused update's run apart: 0 rows if it does not
-	// exist, else whether it is still unfinished and the node's.
-	qRunOwned = `SELECT node = ? AND ` + unfinished + ` FROM sundial_runs WHERE id = ?`
+	// exist, else whether it is still unfinished, the node's and not
+	// fenced off by another start (so refused for the lease alone).
+	qRunOwned = `SELECT node = ? AND ` + unfinished + ` AND ` + startFence + ` FROM sundial_runs WHERE id = ?`
 )
 
 // insertRun records a run and sets its Seq; ok is false when its id or
@@ -121,7 +126,8 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 
 // RunUpdate stores the runs' new states in one transaction, each only
 // while it is unfinished, owned by run.Node and that node's lease is live
-// by the host clock.
+// by the host clock; a start record only while the run is submitted or
+// started at the same microsecond (a repeat).
 func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 	if len(runs) == 0 {
 		return nil
@@ -131,8 +137,10 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 		refused = refused[:0]
 		now := time.Now().UnixMicro()
 		for _, r := range runs {
+			started := micros(r.StartedAt)
 			res, err := t.exec(qRunUpdate, string(r.Status), r.Reason, r.Coalesced, r.Recoverable,
-				micros(r.StartedAt), micros(r.FinishedAt), r.Output, r.Error, r.ID, r.Node, r.Node, now)
+				started, micros(r.FinishedAt), r.Output, r.Error, r.ID, r.Node, string(r.Status), started,
+				r.Node, now)
 			if err != nil {
 				return err
 			}
@@ -144,7 +152,7 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 			}
 			var owned bool
 			reason := sundial.ErrLeaseLost
-			switch err := t.scanRow(qRunOwned, []any{r.Node, r.ID}, &owned); {
+			switch err := t.scanRow(qRunOwned, []any{r.Node, string(r.Status), started, r.ID}, &owned); {
 			case errors.Is(err, sql.ErrNoRows):
 				reason = sundial.ErrRunNotFound
 			case err != nil:
@@ -281,7 +289,8 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 // by p.Node, the others are interrupted at p.Now. With p.Restarted, the
 // unfinished runs of p.Node itself (an earlier process's) go the same way.
 // With p.StaleAfter > 0 it also takes over the runs of other live nodes
-// submitted (owned_at) more than that long ago.
+// (and, with p.OwnStale, p.Node's own) submitted (owned_at) more than that
+// long ago.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	limit := p.Limit
 	if limit <= 0 {
@@ -301,9 +310,9 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		rows, err := t.query(`SELECT `+runCols+` FROM sundial_runs r INDEXED BY sundial_runs_unfinished
 			WHERE `+unfinished+` AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > ?)
-				OR (? AND status = 'submitted' AND node <> ? AND owned_at < ?)
+				OR (? AND status = 'submitted' AND (node <> ? OR ?) AND owned_at < ?)
 				OR (? AND node = ?))
-			ORDER BY seq LIMIT ?`, now.UnixMicro(), stale, p.Node, now.Add(-p.StaleAfter).UnixMicro(),
+			ORDER BY seq LIMIT ?`, now.UnixMicro(), stale, p.Node, p.OwnStale, now.Add(-p.StaleAfter).UnixMicro(),
 			p.Restarted, p.Node, limit)
 		if err != nil {
 			return err
