@@ -131,7 +131,7 @@ func TestQueryPlans(t *testing.T) {
 		{"due unscheduled", qDueUnscheduled, []any{"", 10}},
 		{"due", qDue, []any{1, 2, "", 10}},
 		{"active", qActive, []any{"a"}},
-		{"run update", qRunUpdate, []any{"s", "", 0, 0, nil, nil, "", "", "id", "n", "n", 5}},
+		{"run update", qRunUpdate, []any{"s", "", 0, 0, nil, nil, "", "", "id", "n", "s", nil, "n", 5}},
 		{"live", qLive, []any{"n", 1}},
 		{"next fire time", `SELECT
 			EXISTS (SELECT 1 FROM sundial_jobs WHERE paused = 0 AND next_run_time IS NULL),
