@@ -43,11 +43,18 @@ const (
 		RETURNING seq`
 	jobLockOneSQL = `SELECT pg_advisory_xact_lock(hashtextextended('sundial:job:' || $1, 0))`
 
+	// runStartFence lets an update u of run r through only when it is not
+	// a start record, or r is submitted, or r started at the very time u
+	// says (a repeat of the same start).
+	runStartFence = `(u.status <> 'running' OR r.status = 'submitted' OR r.started_at IS NOT DISTINCT FROM u.started_at)`
+
 	// runUpdateSQL applies a batch of run updates, each only while the
 	// stored run is unfinished and owned by the updating node, whose lease
-	// is live by the database clock; it reports for every id whether it
-	// was applied, whether the run exists and whether it is still the
-	// node's and unfinished (so refused for the lease alone).
+	// is live by the database clock, and (a start record) not started by
+	// another start; it reports for every id whether it was applied,
+	// whether the run exists and whether it is still the node's,
+	// unfinished and not fenced off by another start (so refused for the
+	// lease alone).
 	runUpdateSQL = `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[],
 				$7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
@@ -57,23 +64,26 @@ const (
 				recoverable = u.recoverable, started_at = u.started_at, finished_at = u.finished_at,
 				output = u.output, error = u.error
 			FROM u
-			WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + `
+			WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + ` AND ` + runStartFence + `
 				AND EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
 			RETURNING r.id)
 		SELECT u.id, EXISTS (SELECT 1 FROM applied AS a WHERE a.id = u.id),
 			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id),
-			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + `)
+			EXISTS (SELECT 1 FROM sundial_runs AS r WHERE r.id = u.id AND r.node = u.node AND r.` + unfinished + `
+				AND ` + runStartFence + `)
 		FROM u`
 
 	// runReapSQL ends the unfinished runs of nodes without a live lease
 	// (and, when $5, those of an earlier process with $1's id): a run that
 	// never started, or that may run again, passes to $1 as submitted;
-	// every other one is interrupted at $2.
+	// every other one is interrupted at $2. With $4 > 0 it also takes the
+	// runs other live nodes (and, when $6, $1 itself) left submitted for
+	// longer than $4 µs.
 	runReapSQL = `WITH lost AS (
 			SELECT r.seq FROM sundial_runs AS r
 			WHERE r.` + unfinished + `
 				AND (NOT EXISTS (SELECT 1 FROM sundial_nodes AS n WHERE n.id = r.node AND n.lease_until > clock_timestamp())
-					OR ($4::bigint > 0 AND r.status = 'submitted' AND r.node <> $1
+					OR ($4::bigint > 0 AND r.status = 'submitted' AND (r.node <> $1 OR $6::boolean)
 						AND r.owned_at < clock_timestamp() - $4::bigint * interval '1 microsecond')
 					OR ($5::boolean AND r.node = $1))
 			ORDER BY r.seq
@@ -392,10 +402,10 @@ func (s *Store) RunPrune(ctx context.Context, p sundial.RunPruneParams) (int, er
 
 // RunReap ends the unfinished runs of nodes whose lease has expired by the
 // database clock, that left, or that never registered, and takes over the
-// runs other live nodes left submitted (owned_at) for longer than
-// p.StaleAfter; with p.Restarted, those an earlier process with p.Node's
-// id left too; see sundial.Store. Concurrent reapers take disjoint runs
-// (SKIP LOCKED).
+// runs other live nodes (and, with p.OwnStale, p.Node itself) left
+// submitted (owned_at) for longer than p.StaleAfter; with p.Restarted,
+// those an earlier process with p.Node's id left too; see sundial.Store.
+// Concurrent reapers take disjoint runs (SKIP LOCKED).
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
 	var limit *int64
@@ -426,7 +436,7 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 			return sundial.ErrLeaseLost
 		}
 		rows, err := tx.Query(ctx, runReapSQL, p.Node, p.Now.UTC(), limit, max(p.StaleAfter.Microseconds(), 0),
-			p.Restarted)
+			p.Restarted, p.OwnStale)
 		if err != nil {
 			return err
 		}
