@@ -33,6 +33,11 @@ var runInsertRow = "(" + placeholders(runInsertCount) + ", UTC_TIMESTAMP(6))"
 // finished: they count against max_instances and are never pruned.
 const unfinished = "('submitted', 'running')"
 
+// startFence, given the new status and started_at, lets a start record
+// through only while the run is submitted or already started at that very
+// time (a repeat of the same record); other statuses pass. <=> is NULL-safe.
+const startFence = "(? <> 'running' OR status = 'submitted' OR started_at <=> ?)"
+
 func scanRun(sc scanner) (*sundial.Run, error) {
 	var r sundial.Run
 	var status string
@@ -191,19 +196,22 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 // run, in autocommit, so the common update (a worker's previous outcome
 // and next start) costs two round trips rather than a transaction's five.
 // Each run is written only while the stored one is unfinished and belongs
-// to run.Node, whose lease is live by the database clock; the others are
-// refused, each with a *sundial.RunError.
+// to run.Node, whose lease is live by the database clock, and a start
+// record only while the run is submitted or started at the same
+// microsecond (a repeat); the others are refused, each with a
+// *sundial.RunError.
 func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 	var refused []error
 	for _, r := range runs {
 		var n int64
+		started := dbTime(r.StartedAt)
 		err := s.retry(ctx, func() error {
 			res, err := s.db.ExecContext(ctx, "UPDATE sundial_runs SET status = ?, reason = ?, coalesced = ?, "+
 				"recoverable = ?, started_at = ?, finished_at = ?, output = ?, error = ? "+
-				"WHERE id = ? AND node = ? AND status IN "+unfinished+
+				"WHERE id = ? AND node = ? AND status IN "+unfinished+" AND "+startFence+
 				" AND EXISTS (SELECT 1 FROM sundial_nodes WHERE id = ? AND lease_until > UTC_TIMESTAMP(6))",
-				string(r.Status), r.Reason, r.Coalesced, r.Recoverable, dbTime(r.StartedAt), dbTime(r.FinishedAt),
-				r.Output, r.Error, r.ID, r.Node, r.Node)
+				string(r.Status), r.Reason, r.Coalesced, r.Recoverable, started, dbTime(r.FinishedAt),
+				r.Output, r.Error, r.ID, r.Node, string(r.Status), started, r.Node)
 			if err != nil {
 				return err
 			}
@@ -216,11 +224,11 @@ func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 		if n == 1 {
 			continue
 		}
-		// Refused: say why. A run still unfinished and the node's was
-		// refused for the lease alone.
+		// Refused: say why. A run still unfinished, the node's and not
+		// started by another start record was refused for the lease alone.
 		var owned bool
-		err = s.db.QueryRowContext(ctx, "SELECT node = ? AND status IN "+unfinished+" FROM sundial_runs WHERE id = ?",
-			r.Node, r.ID).Scan(&owned)
+		err = s.db.QueryRowContext(ctx, "SELECT node = ? AND status IN "+unfinished+" AND "+startFence+
+			" FROM sundial_runs WHERE id = ?", r.Node, string(r.Status), started, r.ID).Scan(&owned)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			refused = append(refused, &sundial.RunError{RunID: r.ID, Err: sundial.ErrRunNotFound})
@@ -371,7 +379,8 @@ func (s *Store) pruneExtra(ctx context.Context, keep int) (int, error) {
 // recoverable runs are taken over by p.Node, the others interrupted. With
 // p.Restarted, the unfinished runs of p.Node itself (an earlier
 // process's) go the same way. With p.StaleAfter > 0 it also takes over
-// the runs of other live nodes submitted (owned_at) longer ago than that.
+// the runs of other live nodes (and, with p.OwnStale, p.Node's own)
+// submitted (owned_at) longer ago than that.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var res sundial.RunReapResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -381,11 +390,11 @@ func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.R
 		}
 		q := "SELECT " + runColumns + " FROM sundial_runs r WHERE status IN " + unfinished +
 			" AND (NOT EXISTS (SELECT 1 FROM sundial_nodes n WHERE n.id = r.node AND n.lease_until > UTC_TIMESTAMP(6))" +
-			" OR (? > 0 AND status = 'submitted' AND node <> ? AND owned_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)" +
+			" OR (? > 0 AND status = 'submitted' AND (node <> ? OR ?) AND owned_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)" +
 			" OR (? AND node = ?))" +
 			" ORDER BY seq"
 		stale := max(p.StaleAfter.Microseconds(), 0)
-		args := []any{stale, p.Node, stale, p.Restarted, p.Node}
+		args := []any{stale, p.Node, p.OwnStale, stale, p.Restarted, p.Node}
 		if p.Limit > 0 {
 			q += " LIMIT ?"
 			args = append(args, p.Limit)
