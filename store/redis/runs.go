@@ -39,9 +39,10 @@ func (s *Store) RunInsert(ctx context.Context, run *sundial.Run, maxActive int) 
 
 // RunUpdate stores the new states of runs in one script; each is refused
 // on its own (a *sundial.RunError wrapping ErrRunNotFound, ErrLeaseLost or
-// ErrLeaseExpired)
-// unless the stored run is unfinished, belongs to run.Node and that node's
-// lease is live by the Redis clock.
+// ErrLeaseExpired) unless the stored run is unfinished, belongs to
+// run.Node and that node's lease is live by the Redis clock. A start
+// record is refused (ErrLeaseLost) as well when the run is running with
+// another started_at (in µs, as stored): another start came first.
 func (s *Store) RunUpdate(ctx context.Context, runs ...*sundial.Run) error {
 	if len(runs) == 0 {
 		return nil
@@ -236,13 +237,13 @@ func (s *Store) runInt(ctx context.Context, sc *goredis.Script, args ...any) (in
 // recoverable running runs pass to p.Node, the others become interrupted.
 // With p.Restarted, the unfinished runs of p.Node itself (an earlier
 // process's) go the same way. With p.StaleAfter > 0, runs that other live
-// nodes have held submitted for longer than that (P owned) pass to p.Node
-// too. That includes runs a reap handed to a node that never got the
+// nodes (and, with p.OwnStale, p.Node itself) have held submitted for
+// longer than that (P owned) pass to p.Node too. That includes runs a reap handed to a node that never got the
 // reply: they are someone else's to take once they have waited that long.
 func (s *Store) RunReap(ctx context.Context, p sundial.RunReapParams) (sundial.RunReapResult, error) {
 	var out sundial.RunReapResult
 	res, err := s.write(ctx, scRunReap, p.Node, encTime(p.Now), strconv.Itoa(max(p.Limit, 0)),
-		strconv.FormatInt(max(p.StaleAfter.Microseconds(), 0), 10), encBool(p.Restarted))
+		strconv.FormatInt(max(p.StaleAfter.Microseconds(), 0), 10), encBool(p.Restarted), encBool(p.OwnStale))
 	if err != nil {
 		return out, fmt.Errorf("reap runs: %w", err)
 	}

@@ -1,18 +1,21 @@
 -- run_reap: ARGV[3] the reaping node, ARGV[4] the scheduler's now (Unix
 -- µs, written as finished_at), ARGV[5] limit (0 for none), ARGV[6] the
 -- staleness bound in µs (0 for none), ARGV[7] '1' when the reaping node
--- has just restarted (else '0'). Ends the unfinished runs of nodes
+-- has just restarted (else '0'), ARGV[8] '1' when the bound covers the
+-- reaping node's own runs too (else '0'). Ends the unfinished runs of nodes
 -- without a live lease (and, restarted, the reaping node's own: an
 -- earlier process's), oldest (lowest seq) first: submitted and
 -- recoverable runs pass to the reaping node, the others become
 -- interrupted. With a bound, runs that another live node has held
 -- submitted for longer than it (P owned: a claim, or a reap, whose reply
--- that node never got) pass to the reaping node too.
+-- that node never got) pass to the reaping node too, and with ARGV[8] so
+-- do its own: they stay its own and submitted, their P owned score renewed.
 -- Reply: ["ok", n taken, taken ids..., interrupted ids...] | ["leaselost"].
 local prev = replay()
 if prev then return prev end
 local me, fin, limit, stale = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local restarted = ARGV[7] == '1'
+local ownstale = ARGV[8] == '1'
 local now = now_us()
 if not live(me, now) then return reply({ 'leaselost' }) end
 local lost, seen = {}, {}
@@ -32,12 +35,13 @@ for _, n in ipairs(redis.call('SMEMBERS', K.activenodes)) do
 end
 if stale > 0 then
   -- Unfinished runs that changed hands before now - stale: the submitted
-  -- ones of other live nodes are taken (running ones stay listed).
+  -- ones of other live nodes (and, ownstale, the reaping node's) are
+  -- taken (running ones stay listed).
   for _, id in ipairs(redis.call('ZRANGE', K.owned, '-inf', '(' .. istr(now - stale), 'BYSCORE')) do
     local f = redis.call('HMGET', run_key(id), 'seq', 'status', 'node', 'job_id', 'created_at')
     if not (f[1] and unfinished(f[2])) then
       redis.call('ZREM', K.owned, id) -- gone or finished: a stale entry
-    elseif f[2] == 'submitted' and f[3] ~= me and not seen[id] then
+    elseif f[2] == 'submitted' and (f[3] ~= me or ownstale) and not seen[id] then
       lost[#lost + 1] = { id = id, node = f[3], seq = tonumber(f[1]), status = f[2], rec = '0', job = f[4], created = f[5] }
     end
   end

@@ -5,7 +5,10 @@
 -- and belongs to node, whose lease must be live by the store's clock. An
 -- update that is refused but finds the run of node already in the state it
 -- asks for is a repeat (a retry after a lost reply) and succeeds, so this
--- script needs no idempotency token.
+-- script needs no idempotency token. A start record (new status running)
+-- is applied only while the run is submitted or running with the same
+-- started_at (a repeat); a start of a run that another start began is
+-- "lease", whatever the lease: it must not run.
 -- Reply: ["ok", status...] with status "ok", "notfound", "expired" (the run
 -- is still node's and unfinished: refused for its lease alone) or "lease".
 
@@ -20,6 +23,14 @@ local function already(key, fields)
   return true
 end
 
+-- given returns the value the field pairs give name, or nil.
+local function given(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return nil
+end
+
 local now = now_us()
 local lives = {}
 local res = { 'ok' }
@@ -29,14 +40,17 @@ for _ = 1, tonumber(ARGV[3]) do
   local fields = {}
   for i = 1, 2 * tonumber(nextarg()) do fields[i] = nextarg() end
   local key = run_key(id)
-  local f = redis.call('HMGET', key, 'status', 'node', 'job_id', 'seq', 'created_at')
+  local f = redis.call('HMGET', key, 'status', 'node', 'job_id', 'seq', 'created_at', 'started_at')
   if lives[node] == nil then lives[node] = live(node, now) end
+  -- A start of a running run at another time: another start came first.
+  local fenced = f[1] == 'running' and given(fields, 'status') == 'running'
+    and (f[6] or '') ~= (given(fields, 'started_at') or '')
   if not f[1] and redis.call('EXISTS', key) == 0 then
     res[#res + 1] = 'notfound'
-  elseif not unfinished(f[1]) or f[2] ~= node or not lives[node] then
+  elseif not unfinished(f[1]) or f[2] ~= node or not lives[node] or fenced then
     if f[2] == node and already(key, fields) then
       res[#res + 1] = 'ok'
-    elseif f[2] == node and unfinished(f[1]) then
+    elseif f[2] == node and unfinished(f[1]) and not fenced then
       res[#res + 1] = 'expired' -- refused for the lease alone
     else
       res[#res + 1] = 'lease'
