@@ -28,7 +28,9 @@ func (s *Scheduler) execute(buf *stepBuf, done, next *work) *work {
 			next = nil
 		} else {
 			next.handler = h
-			next.run.Status, next.run.StartedAt = RunRunning, s.storeNow(next.job.Store)
+			if next.run.Status != RunRunning { // else a put-off start the store has accepted: see deferStart
+				next.run.Status, next.run.StartedAt = RunRunning, s.storeNow(next.job.Store)
+			}
 		}
 	}
 	pair := buf.works[:0]
@@ -181,8 +183,10 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 			s.deferStart(s.storeKey(w.job), w)
 		case w == starting:
 			// Another node took the run over (or ended it) while this
-			// one was stalled: starting it now could run it twice.
-			s.log.Warn("run not started: this node no longer owns it", "job", w.job.ID, "run", w.run.ID, "err", err)
+			// one was stalled, or another copy of it here started first
+			// (see doubt): starting it now could run it twice.
+			s.log.Warn("run not started: the store refused its start (it was taken over, or started already)",
+				"job", w.job.ID, "run", w.run.ID, "err", err)
 		default:
 			s.log.Warn("run outcome not recorded: this node lost the run", "job", w.job.ID, "run", w.run.ID, "status", w.run.Status, "err", err)
 			kept = append(kept, w)
@@ -257,6 +261,7 @@ func (s *Scheduler) retry(w *work) {
 	sctx, cancel := s.storeCtx(context.Background())
 	defer cancel()
 	if err := s.storeFor(w.job).RunInsert(sctx, next, 0); err != nil {
+		s.noteDoubt(err)
 		s.log.Error("record retry", "job", prev.JobID, "err", err)
 		return
 	}

@@ -452,6 +452,7 @@ func (s *Scheduler) RunJobNow(ctx context.Context, id string) (*Run, error) {
 		err = st.RunInsert(ctx, run, 0)
 	}
 	if err != nil {
+		s.noteDoubt(err)
 		return nil, fmt.Errorf("run job %q now: %w", id, err)
 	}
 	cp := *run

@@ -204,7 +204,12 @@ func (s *Scheduler) maintain(ctx context.Context) {
 // again are executed here, under their ids; the others are interrupted.
 // It also takes over the runs other live nodes have left submitted for
 // longer than staleAfter.
+//
+// While this node is in doubt (see doubt) it also takes back its own runs
+// left submitted longer than staleAfter, and ends the doubt once a reap
+// that could see all of them took them.
 func (s *Scheduler) reap(ctx context.Context) {
+	since, began, complete := s.doubtSince(), s.clock.Now(), true
 	for _, name := range s.storeNames {
 		// With other live nodes, take no more runs than the workers can
 		// start now (see claimLimit): the others take the rest.
@@ -216,13 +221,20 @@ func (s *Scheduler) reap(ctx context.Context) {
 			return
 		}
 		res, err := s.reapStore(ctx, name, RunReapParams{Node: s.cfg.NodeID, Now: s.storeNow(name), Limit: limit,
-			StaleAfter: s.staleAfter()})
+			StaleAfter: s.staleAfter(), OwnStale: since != 0})
 		if err != nil {
+			complete = false
 			continue
+		}
+		if len(res.Taken)+len(res.Interrupted) >= limit {
+			complete = false // more may be left
 		}
 		for _, r := range res.Taken {
 			s.takeOver(ctx, name, r)
 		}
+	}
+	if complete {
+		s.settleDoubt(since, began)
 	}
 }
 
@@ -233,6 +245,7 @@ func (s *Scheduler) reapStore(ctx context.Context, name string, p RunReapParams)
 	res, err := s.stores[name].RunReap(rctx, p)
 	cancel()
 	if err != nil {
+		s.noteDoubt(err) // a reap that took runs, unanswered
 		if ctx.Err() == nil {
 			s.log.Warn("take over lost runs", "store", name, "restarted", p.Restarted, "err", err)
 		}

@@ -119,7 +119,10 @@ func (s *Scheduler) dispatchStore(ctx context.Context, name string, st Store, no
 	}
 	if err != nil {
 		// Claims a backend committed before failing are still returned:
-		// their runs are recorded, so they run.
+		// their runs are recorded, so they run. A claim the store may
+		// have committed unanswered leaves runs this node never learns
+		// of: see doubt.
+		s.noteDoubt(err)
 		err = fmt.Errorf("store %s: %w", name, err)
 	}
 	if len(claims) == 0 {

@@ -70,6 +70,8 @@ type Scheduler struct {
 	capped atomic.Bool
 	// outcomes the stores did not answer, recorded again by maintain
 	outcomes deferredOutcomes
+	// doubt: a call that may have recorded runs here went unanswered
+	doubt doubt
 
 	scratch claimScratch    // the dispatch loop's; see claimScratch
 	local   map[string]bool // stores that never wait on I/O (InProcessStore)
