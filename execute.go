@@ -152,12 +152,12 @@ func (s *Scheduler) record(ctx context.Context, ws []*work, starting *work, buf 
 			}
 		}
 		unanswered := len(others) > 0
-		if unanswered && starting != nil && slices.Contains(g, starting) {
-			for id, err := range s.confirmStart([]*work{starting}, lost) {
+		if unanswered && starting != nil && lost[starting.run.ID] == nil && slices.Contains(g, starting) {
+			if err := s.confirmStart(starting); err != nil {
 				if lost == nil {
 					lost = map[string]error{}
 				}
-				lost[id] = err
+				lost[starting.run.ID] = err
 			}
 		}
 		if unanswered {

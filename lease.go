@@ -422,65 +422,43 @@ func noCancel() {}
 // answered is not started now (record then defers it: see deferStart).
 var errStartUnknown = errors.New("the store did not answer the record of its start")
 
-// confirmStart records again the start of runs of one store whose first
-// start record got no answer (a timeout, a connection lost): the store may
-// or may not have applied it, and starting a run in that doubt could run
-// it twice, since other nodes take over a run left submitted (past
-// staleAfter, or once this node's lease lapses). Recording a start again
-// is idempotent, so it retries until the store accepts (the run starts
-// here) or refuses (another node took the run over: the run does not
-// start here), for at most staleAfter and until a shutdown stops waiting
-// for runs; then the worker moves on and the run is deferred (see
-// deferStart). It returns the runs that must not start now, with the
-// reason; refused lists those refused already.
-func (s *Scheduler) confirmStart(ws []*work, refused map[string]error) map[string]error {
-	out := map[string]error{}
-	var runs []*Run
-	for _, w := range ws {
-		if _, ok := refused[w.run.ID]; !ok {
-			runs = append(runs, w.run)
-		}
-	}
-	st := s.storeFor(ws[0].job)
+// confirmStart records again the start of w, whose first start record
+// got no answer (a timeout, a connection lost): the store may or may not
+// have applied it, and starting a run in that doubt could run it twice,
+// since other nodes take over a run left submitted (past staleAfter, or
+// once this node's lease lapses). Recording a start again is idempotent,
+// so it retries until the store accepts (nil: the run starts here) or
+// refuses (the refusal: another node took the run over), for at most
+// staleAfter and until a shutdown stops waiting for runs; then it returns
+// errStartUnknown, the worker moves on and the run is deferred (see
+// deferStart).
+func (s *Scheduler) confirmStart(w *work) error {
+	st := s.storeFor(w.job)
 	giveUp := time.NewTimer(s.staleAfter())
 	defer giveUp.Stop()
-	pause := 100 * time.Millisecond
-	for len(runs) > 0 {
+	for pause := 100 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		t := time.NewTimer(pause)
 		select {
 		case <-t.C:
 		case <-giveUp.C:
 			t.Stop()
-			for _, r := range runs {
-				out[r.ID] = errStartUnknown
-			}
-			return out
+			return errStartUnknown
 		case <-s.runCtx.Done():
 			t.Stop()
-			for _, r := range runs {
-				out[r.ID] = errStartUnknown
-			}
-			return out
+			return errStartUnknown
 		}
-		pause = min(2*pause, time.Second)
 		ctx, cancel := s.storeCtx(context.Background())
-		err := st.RunUpdate(ctx, runs...)
+		err := st.RunUpdate(ctx, w.run)
 		cancel()
-		var others []error
-		out, others = sortUpdateErr(err, out)
+		refused, others := sortUpdateErr(err, nil)
+		if e := refused[w.run.ID]; e != nil {
+			return e
+		}
 		if len(others) == 0 {
-			return out // the others were recorded: they start
+			return nil
 		}
-		s.log.Warn("record run starts again: the store did not answer", "runs", len(runs), "err", err)
-		kept := runs[:0]
-		for _, r := range runs {
-			if _, ok := out[r.ID]; !ok {
-				kept = append(kept, r)
-			}
-		}
-		runs = kept
+		s.log.Warn("record run start again: the store did not answer", "job", w.job.ID, "run", w.run.ID, "err", err)
 	}
-	return out
 }
 
 // sortUpdateErr sorts the error of a RunUpdate: the runs the store
