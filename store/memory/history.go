@@ -7,8 +7,8 @@ import (
 // The run history lives in a slab of records addressed by integer handles
 // (an index into the slab; 0 is none). Each record sits on four intrusive
 // doubly linked lists, so recording, finishing and evicting a run are a
-// few index writes with no allocation and no map operation besides the
-// one index from run id to handle. Evicted records are reused.
+// few index writes with no allocation and no map operation; the one index
+// from run id to handle is an idIndex. Evicted records are reused.
 
 // handle is the index of a run record in the history's slab; 0 is none.
 type handle = int32
@@ -45,12 +45,12 @@ type history struct {
 	// A full slab grows by a chunk, so records never move (no copy of the
 	// whole history as it grows) and pointers to them stay valid.
 	chunks     [][]runRec
-	n          handle // records in use or free, record 0 included
-	free       handle // free records, linked through link[onAll].next
-	ids        map[string]handle
-	all        list // onAll
-	unfinished list // onState: runs not finished, by Seq
-	finished   list // onState: finished runs, the order they finished
+	n          handle  // records in use or free, record 0 included
+	free       handle  // free records, linked through link[onAll].next
+	ids        idIndex // run id to handle
+	all        list    // onAll
+	unfinished list    // onState: runs not finished, by Seq
+	finished   list    // onState: finished runs, the order they finished
 	seq        int64
 }
 
@@ -62,7 +62,7 @@ type jobRuns struct {
 }
 
 func newHistory() history {
-	return history{chunks: [][]runRec{make([]runRec, chunkSize)}, n: 1, ids: map[string]handle{}}
+	return history{chunks: [][]runRec{make([]runRec, chunkSize)}, n: 1, ids: newIDIndex()}
 }
 
 func (h *history) alloc() handle {
@@ -121,19 +121,20 @@ func (h *history) unlink(l *list, k int, i handle) {
 	l.n--
 }
 
-// insertRun records a copy of run for the job id e, and returns its
-// handle; run.Seq is set. The copy lives in the slab: no allocation once
-// the history is full and evicted records are reused.
-func (s *Store) insertRun(e *entry, run *sundial.Run) handle {
+// insertRun records a copy of run for the job id e, changing hands at
+// owned (the store's clock, Unix nanoseconds), and returns its handle;
+// run.Seq is set. The copy lives in the slab: no allocation once the
+// history is full and evicted records are reused.
+func (s *Store) insertRun(e *entry, run *sundial.Run, owned int64) handle {
 	h := &s.hist
 	h.seq++
 	run.Seq = h.seq
 	i := h.alloc()
 	r := h.rec(i)
-	r.val, r.job, r.owned = *run, e, now().UnixNano()
+	r.val, r.job, r.owned = *run, e, owned
 	h.pushBack(&h.all, onAll, i)
 	h.pushBack(&e.hist.runs, onJob, i)
-	h.ids[run.ID] = i
+	h.ids.insert(run.ID, i)
 	if run.Status.Finished() {
 		s.retire(i)
 	} else {
@@ -178,13 +179,13 @@ func (s *Store) evict(i handle) {
 	h.unlink(&e.hist.runs, onJob, i)
 	h.unlink(&h.finished, onState, i)
 	h.unlink(&e.hist.done, onDone, i)
-	delete(h.ids, r.val.ID)
+	h.ids.remove(h, r.val.ID)
 	h.release(i)
 	s.forgetIfEmpty(e)
 }
 
 // lookupRun returns the handle of the run with id.
 func (h *history) lookup(id string) (handle, bool) {
-	i, ok := h.ids[id]
+	i, _, ok := h.ids.find(h, id)
 	return i, ok
 }

@@ -137,12 +137,12 @@ func (s *Store) checkHistory() error {
 	if err != nil {
 		return err
 	}
-	if len(all) != len(h.ids) || !seqOrdered(all) {
-		return fmt.Errorf("%d runs listed (by Seq: %v), %d indexed", len(all), seqOrdered(all), len(h.ids))
+	if len(all) != h.ids.len() || !seqOrdered(all) {
+		return fmt.Errorf("%d runs listed (by Seq: %v), %d indexed", len(all), seqOrdered(all), h.ids.len())
 	}
-	for id, i := range h.ids {
-		if h.rec(i).job == nil || h.rec(i).val.ID != id {
-			return fmt.Errorf("run %s indexed at a record that is not its", id)
+	for _, i := range all {
+		if j, ok := h.lookup(h.rec(i).val.ID); !ok || j != i {
+			return fmt.Errorf("run %s is not indexed at its record", h.rec(i).val.ID)
 		}
 	}
 	unfinished, err := walk(h.unfinished, onState)

@@ -33,8 +33,8 @@ func TestRunIndexDoesNotLeak(t *testing.T) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.hist.ids) != 10 || len(s.names) != 10 {
-		t.Fatalf("kept %d runs and %d job entries, want 10 and 10", len(s.hist.ids), len(s.names))
+	if s.hist.ids.len() != 10 || len(s.names) != 10 {
+		t.Fatalf("kept %d runs and %d job entries, want 10 and 10", s.hist.ids.len(), len(s.names))
 	}
 	// Evicted records are reused: the slab holds no more than the runs
 	// kept at once (one more while a run is being retired), plus the

@@ -312,6 +312,7 @@ const claimChunk = 256
 func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) []sundial.Claim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	at := now().UnixNano() // the runs of one hold of the lock are recorded at once
 	for k := 0; k < claimChunk && s.due.len() > 0 && (p.Limit <= 0 || len(claims) < p.Limit); k++ {
 		e := s.due.top()
 		if e.job.NextRunTime.After(p.Now) {
@@ -326,7 +327,7 @@ func (s *Store) claimSome(p sundial.JobClaimDueParams, claims []sundial.Claim) [
 			if r.JobID != e.id {
 				owner = s.entryFor(r.JobID)
 			}
-			s.insertRun(owner, r)
+			s.insertRun(owner, r, at)
 		}
 		if d.Finished {
 			s.dropJob(e)

@@ -30,7 +30,7 @@ func (s *Store) RunInsert(_ context.Context, run *sundial.Run, maxActive int) er
 			}
 		}
 	}
-	s.insertRun(s.entryFor(run.JobID), run)
+	s.insertRun(s.entryFor(run.JobID), run, now().UnixNano())
 	return nil
 }
 
