@@ -161,12 +161,14 @@ const reapWakeGap = 250 * time.Millisecond
 
 // maintain keeps the node's lease, takes over the runs of lost nodes (and
 // those released by nodes that shut down) and prunes history, until ctx
-// is done. It reaps every second, and sooner after a store reports a
-// change (see watch), but not twice within reapWakeGap.
+// is done. It reaps when the dispatch loop asks, about every second (see
+// tickMaintenance), and sooner after a store reports a change (see
+// watch), but not twice within reapWakeGap; and on its own after two
+// intervals without a reap, should the dispatch loop be held up.
 func (s *Scheduler) maintain(ctx context.Context) {
 	beat := time.NewTicker(s.cfg.LeaseTTL / 3)
 	defer beat.Stop()
-	every := max(s.cfg.MaxSleep, time.Second)
+	every := 2 * s.reapEvery()
 	reap := time.NewTimer(every)
 	defer reap.Stop()
 	prune := time.NewTicker(time.Minute)
@@ -198,6 +200,27 @@ func (s *Scheduler) maintain(ctx context.Context) {
 			s.prune(ctx)
 		}
 	}
+}
+
+// reapEvery is how often the maintenance loop reaps.
+func (s *Scheduler) reapEvery() time.Duration { return max(s.cfg.MaxSleep, time.Second) }
+
+// tickMaintenance asks the maintenance loop for a reap when a reap
+// interval has passed since the last time it asked, as of the monotonic
+// time now, and returns when it asked. The dispatch loop calls it at each
+// wake, which it has at least every MaxSleep: an idle process then wakes
+// once a second, not once for the loop and again for a reap timer. On
+// this machine each wake of an idle process costs about half a
+// millisecond of CPU.
+func (s *Scheduler) tickMaintenance(now, last time.Time) time.Time {
+	if now.Sub(last) < s.reapEvery() {
+		return last
+	}
+	select {
+	case s.reapWake <- struct{}{}:
+	default:
+	}
+	return now
 }
 
 // reap ends the runs that lost nodes left unfinished: runs that may run

@@ -20,7 +20,9 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 	// stall while due jobs cannot be claimed (another node holds them),
 	// so neither case spins the loop.
 	var backoff, stall time.Duration
+	lastTick := time.Now()
 	for {
+		lastTick = s.tickMaintenance(time.Now(), lastTick)
 		now := s.clock.Now()
 		more, claimed := false, 0
 		var err error

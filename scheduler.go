@@ -55,7 +55,8 @@ type Scheduler struct {
 
 	wake chan struct{}
 	// reapWake asks the maintenance loop to reap soon: a store reported a
-	// change, which may be runs another node released.
+	// change, which may be runs another node released, or the dispatch
+	// loop woke a reap interval after it last asked (see tickMaintenance).
 	reapWake chan struct{}
 
 	// runCtx is the parent of every run's context; cancelled when a
